@@ -1,0 +1,118 @@
+"""Compiled adaptive integrators.
+
+``integrate`` is the one entry point: it picks the compiled loop for the method and runs
+the whole time loop in numba (no Python per step). Methods:
+
+* ``"dop853"`` – Dormand–Prince 8(5,3), 7th-order dense output (default; best for tight
+  tolerances);
+* ``"dopri5"`` – Dormand–Prince 5(4), 4th-order dense output;
+* ``"rosenbrock23"`` – linearly implicit, L-stable, for stiff systems (uses the Jacobian).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dop853 import DOP853
+from .dopri5 import DOPRI5
+from .erk import STATUS_TEXT, integrate_erk, integrate_erk_batch
+from .rosenbrock23 import integrate_rosenbrock23
+
+EXPLICIT = {"dop853": DOP853, "dopri5": DOPRI5}
+METHODS = (*EXPLICIT, "rosenbrock23")
+
+
+class IntegrationError(RuntimeError):
+    """The integrator could not reach the requested end time."""
+
+
+@dataclass(frozen=True)
+class IntegrationStats:
+    status: int
+    n_steps: int
+    n_rejected: int
+    n_fev: int
+
+    @property
+    def message(self) -> str:
+        return STATUS_TEXT.get(self.status, "unknown")
+
+
+def integrate(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-12, atol=1e-12,
+              first_step=0.0, max_steps=50_000_000, check=True):
+    """Integrate a compiled system and sample it at ``t_eval`` by dense output.
+
+    Parameters
+    ----------
+    compiled : CompiledSystem
+    y0 : (dim,) or (m, dim) array
+        Initial state(s); a 2-D array integrates a batch in parallel.
+    t_eval : (n,) increasing array of output times
+    t0 : float, optional
+        Start time (default ``t_eval[0]``).
+    method : {"dop853", "dopri5", "rosenbrock23"}
+    rtol, atol : float
+        Relative and absolute tolerances of the local error.
+    check : bool
+        Raise :class:`IntegrationError` when a trajectory fails (else see ``stats``).
+
+    Returns
+    -------
+    y : (n, dim) or (m, n, dim) array
+    stats : IntegrationStats or list of them
+    """
+    if compiled.system.delay:
+        raise IntegrationError(f"{compiled.system.name} is a delay system; use integrate_delay")
+    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
+    if t_eval.ndim != 1 or t_eval.size == 0:
+        raise ValueError("t_eval must be a non-empty 1-D array")
+    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    t0 = float(t_eval[0] if t0 is None else t0)
+    if t_eval[0] < t0:
+        raise ValueError("t_eval must start at or after t0")
+    if not (rtol > 0 and atol > 0):
+        raise ValueError("rtol and atol must be positive")
+    y0 = np.ascontiguousarray(y0, dtype=np.float64)
+    dim = compiled.dim
+    if y0.shape[-1:] != (dim,) or y0.ndim > 2:
+        raise ValueError(f"{compiled.system.name}: initial condition must have shape ({dim},) "
+                         f"or (m, {dim}), got {y0.shape}")
+    if not np.all(np.isfinite(y0)):
+        raise ValueError(f"{compiled.system.name}: initial condition is not finite")
+    args = (float(rtol), float(atol), float(first_step), int(max_steps))
+
+    if method in EXPLICIT:
+        tab = EXPLICIT[method]
+        A, c, b, e5, e3, dense = tab.arrays
+        if y0.ndim == 2:
+            out = np.empty((y0.shape[0], t_eval.size, dim))
+            raw = np.zeros((y0.shape[0], 4), dtype=np.int64)
+            integrate_erk_batch(compiled.rhs, compiled.params, t0, y0, t_eval, *args,
+                                A, c, b, e5, e3, dense, tab.error_order, out, raw)
+            stats = [IntegrationStats(*map(int, r)) for r in raw]
+        else:
+            out = np.empty((t_eval.size, dim))
+            stats = IntegrationStats(*integrate_erk(
+                compiled.rhs, compiled.params, t0, y0, t_eval, *args,
+                A, c, b, e5, e3, dense, tab.error_order, out))
+    elif method == "rosenbrock23":
+        rows = y0 if y0.ndim == 2 else y0[None]
+        out = np.empty((rows.shape[0], t_eval.size, dim))
+        stats = [IntegrationStats(*integrate_rosenbrock23(
+            compiled.rhs, compiled.jac, compiled.params, t0, np.ascontiguousarray(row),
+            t_eval, *args, out[i])) for i, row in enumerate(rows)]
+        if y0.ndim == 1:
+            out, stats = out[0], stats[0]
+    else:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+
+    if check:
+        for i, st in enumerate(stats if isinstance(stats, list) else [stats]):
+            if st.status != 0:
+                which = f" (initial condition {i})" if isinstance(stats, list) else ""
+                raise IntegrationError(f"{compiled.system.name}{which}: {st.message} after "
+                                       f"{st.n_steps} steps with method {method!r}")
+    return out, stats

@@ -1,0 +1,71 @@
+"""Step-size control shared by every adaptive method: error norms, the step factor and
+the starting step. Pure compiled functions on small vectors."""
+
+import math
+
+from numba import njit
+
+SAFETY = 0.9
+MIN_FACTOR = 0.2
+MAX_FACTOR = 10.0
+
+
+@njit(cache=True, nogil=True)
+def error_scale(y, y_new, rtol, atol, scale):
+    """Per-component tolerance ``atol + rtol * max(|y|, |y_new|)`` written into ``scale``."""
+    for i in range(y.size):
+        scale[i] = atol + rtol * max(abs(y[i]), abs(y_new[i]))
+
+
+@njit(cache=True, nogil=True)
+def rms_norm(v, scale):
+    acc = 0.0
+    for i in range(v.size):
+        r = v[i] / scale[i]
+        acc += r * r
+    return math.sqrt(acc / v.size)
+
+
+@njit(cache=True, nogil=True)
+def step_factor(err, exponent, rejected):
+    """Multiplier for the next step from the scaled error (1 = exactly at tolerance).
+
+    The classical controller ``safety * err**(-exponent)``, clipped; after a rejection
+    the step may only shrink.
+    """
+    if err == 0.0:
+        factor = MAX_FACTOR
+    else:
+        factor = min(MAX_FACTOR, max(MIN_FACTOR, SAFETY * err ** (-exponent)))
+    if rejected:
+        factor = min(1.0, factor)
+    return factor
+
+
+@njit(cache=True, nogil=True)
+def initial_step(f, t0, y0, f0, p, rtol, atol, exponent, ytmp, ftmp):
+    """Starting step from the solution's scale and curvature (Hairer, Nørsett & Wanner,
+    Solving ODEs I, section II.4). Costs one right-hand-side evaluation."""
+    n = y0.size
+    d0 = 0.0
+    d1 = 0.0
+    for i in range(n):
+        sc = atol + rtol * abs(y0[i])
+        d0 += (y0[i] / sc) ** 2
+        d1 += (f0[i] / sc) ** 2
+    d0 = math.sqrt(d0 / n)
+    d1 = math.sqrt(d1 / n)
+    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    for i in range(n):
+        ytmp[i] = y0[i] + h0 * f0[i]
+    f(t0 + h0, ytmp, p, ftmp)
+    d2 = 0.0
+    for i in range(n):
+        sc = atol + rtol * abs(y0[i])
+        d2 += ((ftmp[i] - f0[i]) / sc) ** 2
+    d2 = math.sqrt(d2 / n) / h0
+    if max(d1, d2) <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** exponent
+    return min(100.0 * h0, h1)

@@ -1,0 +1,204 @@
+"""One generic embedded Runge–Kutta integrator for every :class:`ExplicitRK` tableau.
+
+The time loop, the stages, error control and dense output all run in compiled code.
+The right-hand side arrives as a first-class function value (``RHS_SIG``), so this module
+is compiled once for all systems and cached on disk.
+
+Status codes returned by :func:`integrate_erk`: 0 success, 1 step budget exhausted,
+2 step size underflow, 3 non-finite state.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange, types
+
+from ..compile import RHS_SIG
+from .control import error_scale, initial_step, rms_norm, step_factor
+
+SUCCESS, MAX_STEPS, STEP_UNDERFLOW, NON_FINITE = 0, 1, 2, 3
+STATUS_TEXT = {SUCCESS: "success", MAX_STEPS: "step budget exhausted",
+               STEP_UNDERFLOW: "step size underflow (stiff or singular?)",
+               NON_FINITE: "state became NaN or infinite"}
+
+_F = types.FunctionType(RHS_SIG)
+_V = types.float64[::1]
+_M = types.float64[:, ::1]
+_M3 = types.float64[:, :, ::1]
+_STATS = types.UniTuple(types.int64, 4)
+
+
+@njit(cache=True, nogil=True)
+def rk_stages(f, t, y, h, p, A, c, first, last, K, ytmp):
+    """Fill stages ``first..last-1`` of ``K``: k_i = f(t + c_i h, y + h sum_j A_ij k_j)."""
+    n = y.size
+    for i in range(first, last):
+        for m in range(n):
+            acc = 0.0
+            for j in range(i):
+                a = A[i, j]
+                if a != 0.0:
+                    acc += a * K[j, m]
+            ytmp[m] = y[m] + h * acc
+        f(t + c[i] * h, ytmp, p, K[i])
+
+
+@njit(cache=True, nogil=True)
+def dense_coefficients(y, y_new, h, K, s, dense, F):
+    """Coefficients F of the interpolant over one step (Hairer's nested form).
+
+    F0 = y_new - y, F1 = h k0 - F0, F2 = 2 F0 - h (k_s + k0), F[3+r] = h dense[r] @ K.
+    """
+    n = y.size
+    for m in range(n):
+        delta = y_new[m] - y[m]
+        F[0, m] = delta
+        F[1, m] = h * K[0, m] - delta
+        F[2, m] = 2.0 * delta - h * (K[s, m] + K[0, m])
+    for r in range(dense.shape[0]):
+        for m in range(n):
+            acc = 0.0
+            for j in range(dense.shape[1]):
+                acc += dense[r, j] * K[j, m]
+            F[3 + r, m] = h * acc
+
+
+@njit(cache=True, nogil=True)
+def dense_eval(y, F, theta, out):
+    """y(t + theta h) = y + theta (F0 + (1-theta)(F1 + theta (F2 + (1-theta)(F3 + ...))))."""
+    last = F.shape[0] - 1
+    for m in range(y.size):
+        g = F[last, m]
+        for r in range(last - 1, -1, -1):
+            g = F[r, m] + ((1.0 - theta) if (r + 1) % 2 == 1 else theta) * g
+        out[m] = y[m] + theta * g
+
+
+@njit(_STATS(_F, _V, types.float64, _V, _V, types.float64, types.float64, types.float64,
+             types.int64, _M, _V, _V, _V, _V, _M, types.int64, _M),
+      cache=True, nogil=True)
+def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
+                  A, c, b, e5, e3, dense, error_order, out):
+    """Integrate dy/dt = f(t, y, p) from (t0, y0) and write y(t_eval) into ``out``.
+
+    Parameters
+    ----------
+    t_eval : (n_out,) increasing times, all >= t0
+    out : (n_out, dim) output array
+    first_step : initial step (0 = choose automatically)
+
+    Returns
+    -------
+    (status, n_steps, n_rejected, n_fev)
+    """
+    n = y0.size
+    S = c.size
+    s = b.size
+    n_out = t_eval.size
+    K = np.empty((S, n))
+    F = np.empty((3 + dense.shape[0], n))
+    y = y0.copy()
+    y_new = np.empty(n)
+    ytmp = np.empty(n)
+    scale = np.empty(n)
+    err_vec = np.empty(n)
+    err3_vec = np.empty(n)
+    use_e3 = False
+    for j in range(e3.size):
+        if e3[j] != 0.0:
+            use_e3 = True
+    exponent = 1.0 / (error_order + 1)
+
+    i_out = 0
+    while i_out < n_out and t_eval[i_out] <= t0:
+        out[i_out] = y0
+        i_out += 1
+    if i_out == n_out:
+        return (0, 0, 0, 0)
+    t = t0
+    t_end = t_eval[n_out - 1]
+    f(t, y, p, K[0])
+    n_fev = 1
+    h = first_step
+    if h <= 0.0:
+        h = initial_step(f, t, y, K[0], p, rtol, atol, exponent, ytmp, y_new)
+        n_fev += 1
+    n_steps = 0
+    n_rejected = 0
+    rejected = False
+    while i_out < n_out:
+        if n_steps >= max_steps:
+            return (1, n_steps, n_rejected, n_fev)
+        if h < 1e-14 * max(1.0, abs(t)):
+            return (2, n_steps, n_rejected, n_fev)
+        final = h >= t_end - t
+        if final:
+            h = t_end - t
+        rk_stages(f, t, y, h, p, A, c, 1, s, K, ytmp)
+        for m in range(n):
+            acc = 0.0
+            for j in range(s):
+                acc += b[j] * K[j, m]
+            y_new[m] = y[m] + h * acc
+        f(t + h, y_new, p, K[s])
+        n_fev += s
+        error_scale(y, y_new, rtol, atol, scale)
+        for m in range(n):
+            acc = 0.0
+            acc3 = 0.0
+            for j in range(s + 1):
+                acc += e5[j] * K[j, m]
+                acc3 += e3[j] * K[j, m]
+            err_vec[m] = acc
+            err3_vec[m] = acc3
+        if use_e3:
+            # Hairer's DOP853 norm: the 5th-order estimate, damped where the 3rd-order
+            # one shows the 5th is pessimistic.
+            e5n = rms_norm(err_vec, scale) ** 2
+            e3n = rms_norm(err3_vec, scale) ** 2
+            denom = e5n + 0.01 * e3n
+            err = abs(h) * e5n / math.sqrt(denom) if denom > 0.0 else 0.0
+        else:
+            err = abs(h) * rms_norm(err_vec, scale)
+        if not math.isfinite(err):
+            err = 1e10  # a blown-up trial step: shrink and retry
+        if err <= 1.0:
+            n_steps += 1
+            t_new = t_end if final else t + h
+            if i_out < n_out and t_eval[i_out] <= t_new:
+                if S > s + 1:
+                    rk_stages(f, t, y, h, p, A, c, s + 1, S, K, ytmp)
+                    n_fev += S - s - 1
+                dense_coefficients(y, y_new, h, K, s, dense, F)
+                while i_out < n_out and t_eval[i_out] <= t_new:
+                    dense_eval(y, F, (t_eval[i_out] - t) / h, out[i_out])
+                    i_out += 1
+            t = t_new
+            for m in range(n):
+                y[m] = y_new[m]
+                K[0, m] = K[s, m]
+                if not math.isfinite(y[m]):
+                    return (3, n_steps, n_rejected, n_fev)
+            h *= step_factor(err, exponent, rejected)
+            rejected = False
+        else:
+            n_rejected += 1
+            rejected = True
+            h *= step_factor(err, exponent, True)
+    return (0, n_steps, n_rejected, n_fev)
+
+
+@njit(types.void(_F, _V, types.float64, _M, _V, types.float64, types.float64, types.float64,
+                 types.int64, _M, _V, _V, _V, _V, _M, types.int64, _M3, types.int64[:, ::1]),
+      cache=True, parallel=True)
+def integrate_erk_batch(f, p, t0, Y0, t_eval, rtol, atol, first_step, max_steps,
+                        A, c, b, e5, e3, dense, error_order, out, stats):
+    """:func:`integrate_erk` for each row of ``Y0`` in parallel; ``out`` is (m, n_out, dim)
+    and ``stats`` (m, 4) receives each trajectory's (status, steps, rejected, fev)."""
+    for i in prange(Y0.shape[0]):
+        r = integrate_erk(f, p, t0, Y0[i], t_eval, rtol, atol, first_step, max_steps,
+                          A, c, b, e5, e3, dense, error_order, out[i])
+        stats[i, 0] = r[0]
+        stats[i, 1] = r[1]
+        stats[i, 2] = r[2]
+        stats[i, 3] = r[3]
