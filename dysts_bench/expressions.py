@@ -382,18 +382,21 @@ _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2, "neg": 3, "**": 4}
 _NP_NAMES = {"abs": "np.abs", "min": "min", "max": "max", "cbrt": "np.cbrt"}
 
 
-def to_source(node, names) -> str:
+def to_source(node, names, plain=False) -> str:
     """Python source for ``node`` that numba compiles.
 
     ``names(node)`` returns the source text for a ``sym`` or ``idx`` node (the code
-    generator decides how variables are stored).
+    generator decides how variables are stored). ``plain=True`` writes functions by their
+    registry names instead (text that :func:`parse` reads back).
     """
-    return _src(node, names)[0]
+    return _src(node, names, plain)[0]
 
 
-def _src(node, names):
+def _src(node, names, plain=False):
     """Return (text, precedence)."""
     tag = node[0]
+    if plain and tag == "call":
+        return f"{node[1]}({', '.join(_src(a, names, True)[0] for a in node[2])})", 9
     if tag == "num":
         v = node[1]
         text = repr(v) if v >= 0 else f"({v!r})"
@@ -401,18 +404,18 @@ def _src(node, names):
     if tag in ("sym", "idx"):
         return names(node), 9
     if tag == "neg":
-        inner, p = _src(node[1], names)
+        inner, p = _src(node[1], names, plain)
         return "-" + (inner if p > _PREC["neg"] else f"({inner})"), _PREC["neg"]
     if tag == "bin":
         op, a, b = node[1], node[2], node[3]
         prec = _PREC[op]
-        sa, pa = _src(a, names)
+        sa, pa = _src(a, names, plain)
         if op == "**" and _is_num(b) and float(b[1]).is_integer() and abs(b[1]) <= 16:
             sb, pb = str(int(b[1])), 9  # integer powers compile to multiplications
             if b[1] < 0:
                 sb = f"({sb})"
         else:
-            sb, pb = _src(b, names)
+            sb, pb = _src(b, names, plain)
         if op == "**":  # right-associative, binds tighter than unary minus on its left
             sa = sa if pa > prec else f"({sa})"
             sb = sb if pb >= prec else f"({sb})"
@@ -422,7 +425,7 @@ def _src(node, names):
         return f"{sa} {op} {sb}", prec
     if tag == "call":
         name, args = node[1], node[2]
-        texts = [_src(a, names)[0] for a in args]
+        texts = [_src(a, names, plain)[0] for a in args]
         if name == "heaviside":
             return f"(1.0 if {texts[0]} > 0.0 else 0.0)", 9
         if name == "mod":
@@ -430,13 +433,13 @@ def _src(node, names):
         fn = _NP_NAMES.get(name, f"np.{name}")
         return f"{fn}({', '.join(texts)})", 9
     if tag == "cmp":
-        return f"({_src(node[2], names)[0]} {node[1]} {_src(node[3], names)[0]})", 9
+        return f"({_src(node[2], names, plain)[0]} {node[1]} {_src(node[3], names, plain)[0]})", 9
     if tag == "bool":
-        return "(" + f" {node[1]} ".join(_src(a, names)[0] for a in node[2]) + ")", 9
+        return "(" + f" {node[1]} ".join(_src(a, names, plain)[0] for a in node[2]) + ")", 9
     if tag == "not":
-        return f"(not {_src(node[1], names)[0]})", 9
+        return f"(not {_src(node[1], names, plain)[0]})", 9
     if tag == "where":
-        c, a, b = (_src(x, names)[0] for x in node[1:])
+        c, a, b = (_src(x, names, plain)[0] for x in node[1:])
         return f"({a} if {c} else {b})", 9
     raise ExpressionError(f"cannot generate code for node {tag}")
 
@@ -493,4 +496,4 @@ def evaluate(node, env: Mapping):
 def pretty(node) -> str:
     """Human-readable text of a tree, in the registry's own names."""
     return to_source(node, lambda n: f"{n[1]}[{n[2]}]" if n[0] == "idx" else
-                     (f"lag({n[2]})" if n[1] == "lag" else n[2]))
+                     (f"lag({n[2]})" if n[1] == "lag" else n[2]), plain=True)

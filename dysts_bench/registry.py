@@ -27,6 +27,7 @@ Entry format (all keys but the optional ones are required)::
 from __future__ import annotations
 
 import difflib
+import re
 import json
 import math
 import os
@@ -461,3 +462,24 @@ def _uses_time(node) -> bool:
     if node[0] == "sym":
         return node[1] == "time"
     return any(_uses_time(c) for c in ex._children(node))
+
+
+# ---------------------------------------------------------------------------- writing
+def format_registry(raw: dict) -> str:
+    """The canonical text of a registry: two-space indentation, numbers lists on one line,
+    so that diffs of ``systems.json`` stay readable."""
+    text = json.dumps(raw, indent=2, ensure_ascii=False)
+    # Collapse lists of scalars (numbers, short strings) onto one line.
+    pattern = re.compile(r"\[\s*\n\s*((?:[^\[\]{}\n]+,\s*\n\s*)*[^\[\]{}\n]+)\s*\n\s*\]")
+    return pattern.sub(lambda m: "[" + " ".join(line.strip() for line in m.group(1).splitlines()) + "]",
+                       text) + "\n"
+
+
+def write_registry(raw: dict, path: str | Path) -> None:
+    """Validate ``raw`` and write it atomically to ``path`` (the old file survives errors)."""
+    for name, entry in raw["systems"].items():
+        parse_entry(name, entry)
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(format_registry(raw))
+    os.replace(tmp, path)

@@ -1,0 +1,44 @@
+# Every target sets up its own virtual environment (.venv) on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+# Single-threaded numerics: oversubscribed threads are 10-100x slower on small machines.
+export OMP_NUM_THREADS ?= 1
+export OMP_WAIT_POLICY ?= PASSIVE
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.PHONY: install test demo bench bench-quick lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+demo: install
+	$(BIN)/dysts-bench show Lorenz
+	$(BIN)/dysts-bench trajectory Lorenz --n 1000 --pts-per-period 100
+	$(BIN)/dysts-bench systems
+
+bench: install
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python -m tests.benchmarks --full --write BENCHMARKS.md
+
+bench-quick: install
+	$(BIN)/python -m tests.benchmarks --quick
+
+lint: install
+	$(BIN)/python -m pip install -q ruff
+	$(BIN)/ruff check dysts_bench tests
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

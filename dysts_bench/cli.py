@@ -1,0 +1,149 @@
+"""The ``dysts-bench`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _table(title, columns, rows):
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*[str(x) for x in row])
+    Console(width=max(100, min(200, 20 * len(columns)))).print(table)
+
+
+def _parse_filters(items):
+    filters = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"--filter expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+def cmd_systems(args):
+    from .registry import System, get_system, list_systems
+    filters = _parse_filters(args.filter)
+    bad = [k for k in filters if k not in System.__dataclass_fields__ and k != "dim"]
+    if bad:
+        raise SystemExit(f"unknown filter field(s) {bad}; try dim, delay, nonautonomous, hamiltonian")
+    names = list_systems(**filters)
+    rows = []
+    for name in names:
+        s = get_system(name)
+        flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) or "-"
+        lam = s.maximum_lyapunov
+        rows.append((name, s.dim, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
+    _table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows)
+
+
+def cmd_show(args):
+    from . import expressions as ex
+    from .registry import get_system
+    s = get_system(args.name)
+    defs, eqs = s.trees
+    print(f"{s.name}  (dimension {s.dim})")
+    print(f"  {s.description}")
+    print(f"  citation: {s.citation}")
+    flags = [f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)]
+    print(f"  flags: {', '.join(flags) or 'autonomous ODE'}")
+    print("  parameters: " + (", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {list(v)}"
+                                        for k, v in s.parameters.items()) or "none"))
+    if s.delay:
+        print(f"  delay: tau = {s.tau:g}, embedding {s.embedding}")
+    print("  equations:")
+    for (aux, _), tree in zip(s.definitions, defs):
+        print(f"    {aux} = {ex.pretty(tree)}")
+    for var, tree in zip(s.variables, eqs):
+        print(f"    d{var}/dt = {ex.pretty(tree)}")
+    for var, text in s.output.items():
+        print(f"    observed {var} -> {text}")
+    print(f"  initial condition: {list(s.initial_condition)}")
+    print(f"  dt = {s.dt:g}, dominant period = {s.period:g}")
+    if s.invariants:
+        print("  invariants:")
+        for key, value in s.invariants.items():
+            if not isinstance(value, dict):
+                print(f"    {key}: {value}")
+    if s.notes:
+        print(f"  notes: {s.notes}")
+
+
+def cmd_trajectory(args):
+    import pandas as pd
+
+    from .trajectory import make_trajectory
+    from .registry import get_system
+    system = get_system(args.name)
+    t, y = make_trajectory(system, args.n, pts_per_period=args.pts_per_period,
+                           standardize=args.standardize, noise=args.noise, seed=args.seed,
+                           method=args.method, rtol=args.rtol, atol=args.atol,
+                           timescale=args.timescale)
+    frame = pd.DataFrame(y, columns=list(system.variables)[: y.shape[1]] if y.shape[1] == system.dim
+                         else [f"x{i}" for i in range(y.shape[1])])
+    frame.insert(0, "time", t)
+    if args.out is None:
+        print(frame.describe().T.to_string())
+        return
+    out = Path(args.out)
+    if out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    elif out.suffix == ".parquet":
+        frame.astype({c: "float32" for c in frame.columns if c != "time"}).to_parquet(out, index=False)
+    else:
+        raise SystemExit(f"--out must end in .csv or .parquet, got {out.name}")
+    print(f"wrote {len(frame)} samples of {system.name} to {out}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("systems", help="list the registered systems")
+    p.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                   help="e.g. dim=4, delay=true, hamiltonian=true (repeatable)")
+    p.set_defaults(func=cmd_systems)
+
+    p = sub.add_parser("show", help="equations, parameters, invariants and citation of a system")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("trajectory", help="integrate a system and write or summarise it")
+    p.add_argument("name")
+    p.add_argument("--n", type=int, default=1000, help="number of samples")
+    p.add_argument("--pts-per-period", type=float, default=100)
+    p.add_argument("--timescale", choices=["period", "lyapunov"], default="period")
+    p.add_argument("--standardize", action="store_true")
+    p.add_argument("--noise", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--method", default="dop853", choices=["dop853", "dopri5", "rosenbrock23"])
+    p.add_argument("--rtol", type=float, default=1e-12)
+    p.add_argument("--atol", type=float, default=1e-12)
+    p.add_argument("--out", help="output file (.parquet or .csv); omitted: print a summary")
+    p.set_defaults(func=cmd_trajectory)
+    return parser
+
+
+def main(argv=None):
+    from .registry import RegistryError, UnknownSystemError
+    from .solvers import IntegrationError
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (UnknownSystemError, RegistryError, IntegrationError, ValueError) as exc:
+        print(f"dysts-bench: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
