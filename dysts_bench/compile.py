@@ -81,16 +81,19 @@ def rhs_source(system: System) -> str:
     return "\n".join(lines)
 
 
-def jac_source(system: System) -> str:
-    """Python source of the Jacobian d(rhs)/dy and the explicit time derivative d(rhs)/dt,
-    both derived symbolically from the same expression trees as :func:`rhs_source`."""
+def _derivative_lines(system: System):
+    """Symbolic derivatives shared by the Jacobian and tangent code.
+
+    Returns (lines, entries, time_entries): statements defining the auxiliaries and their
+    derivatives, a dict {(i, j): source of d f_i / d y_j} of the non-zero entries, and a
+    dict {i: source of d f_i / dt} of the non-zero explicit time derivatives.
+    """
     if system.delay:
         raise ex.ExpressionError(f"{system.name}: delay systems have no finite Jacobian here")
     defs, eqs = system.trees
     names = _namer(system)
-    lines = ["def jac(t, y, p, J, ft):", "    J[:, :] = 0.0"]
-    for (aux, _), tree in zip(system.definitions, defs):
-        lines.append(f"    a_{aux} = {ex.to_source(tree, names)}")
+    lines = [f"    a_{aux} = {ex.to_source(tree, names)}"
+             for (aux, _), tree in zip(system.definitions, defs)]
     wrts = [*system.variables, "t"]
     # Which auxiliaries vary with which symbol; their derivatives become local variables.
     deps = {w: {} for w in wrts}
@@ -100,14 +103,47 @@ def jac_source(system: System) -> str:
             if deps[w][aux]:
                 d = ex.diff(tree, w, _aux_deriv(deps[w], col))
                 lines.append(f"    d_{aux}_{col} = {ex.to_source(d, names)}")
+    entries, time_entries = {}, {}
     for i, tree in enumerate(eqs):
         for col, w in enumerate(wrts):
             d = ex.diff(tree, w, _aux_deriv(deps[w], col))
             if d != ex.ZERO:
-                target = f"ft[{i}]" if w == "t" else f"J[{i}, {col}]"
-                lines.append(f"    {target} = {ex.to_source(d, names)}")
-    lines.insert(2, "    ft[:] = 0.0")
-    return "\n".join(lines)
+                if w == "t":
+                    time_entries[i] = ex.to_source(d, names)
+                else:
+                    entries[(i, col)] = ex.to_source(d, names)
+    return lines, entries, time_entries
+
+
+def jac_source(system: System) -> str:
+    """Python source of the Jacobian d(rhs)/dy and the explicit time derivative d(rhs)/dt,
+    both derived symbolically from the same expression trees as :func:`rhs_source`."""
+    lines, entries, time_entries = _derivative_lines(system)
+    body = ["def jac(t, y, p, J, ft):", "    J[:, :] = 0.0", "    ft[:] = 0.0", *lines]
+    body += [f"    J[{i}, {j}] = {src}" for (i, j), src in entries.items()]
+    body += [f"    ft[{i}] = {src}" for i, src in time_entries.items()]
+    return "\n".join(body)
+
+
+def tangent_source(system: System, k: int) -> str:
+    """Source of the tangent-dynamics right-hand side on the augmented state
+    ``[y (n), Q (n*k, row-major)]``: ``dy/dt = f(t, y)``, ``dQ/dt = J(t, y) Q``.
+
+    It has the ordinary :data:`RHS_SIG`, so the same compiled integrators carry the
+    variational equations (used for Lyapunov exponents).
+    """
+    n = system.dim
+    defs, eqs = system.trees
+    names = _namer(system)
+    lines, entries, _ = _derivative_lines(system)
+    body = ["def rhs(t, y, p, out):", *lines]
+    body += [f"    out[{i}] = {ex.to_source(tree, names)}" for i, tree in enumerate(eqs)]
+    body += [f"    j_{i}_{j} = {src}" for (i, j), src in entries.items()]
+    body.append(f"    for c in range({k}):")
+    for i in range(n):
+        terms = [f"j_{i}_{j} * y[{n} + {j * k} + c]" for j in range(n) if (i, j) in entries]
+        body.append(f"        out[{n} + {i * k} + c] = {' + '.join(terms) or '0.0'}")
+    return "\n".join(body)
 
 
 def _aux_deriv(dep_map, col):
@@ -207,6 +243,13 @@ def _compile_rhs(system: System):
 @lru_cache(maxsize=None)
 def _compile_jac(system: System):
     return _load_module(system, "jac", jac_source(system), "JAC_SIG")
+
+
+@lru_cache(maxsize=None)
+def compile_tangent(system: System, k: int | None = None):
+    """Compiled tangent dynamics of ``system`` for ``k`` tangent vectors (default: all)."""
+    k = system.dim if k is None else k
+    return _load_module(system, f"tangent{k}", tangent_source(system, k), "RHS_SIG").rhs
 
 
 def compile_system(name_or_system, **param_overrides) -> CompiledSystem:

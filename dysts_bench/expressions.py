@@ -221,6 +221,10 @@ def binop(op, a, b):
             return b
         if _is_num(b, 1.0):
             return a
+        if _is_num(a, -1.0):
+            return neg(b)
+        if _is_num(b, -1.0):
+            return neg(a)
     elif op == "/":
         if _is_num(a, 0.0):
             return ZERO

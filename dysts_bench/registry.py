@@ -20,8 +20,9 @@ Entry format (all keys but the optional ones are required)::
       "output": {"z": "sin(z)"},                    # optional observation of some variables
       "conserved": {"energy": "..."},               # optional conserved quantities
       "invariants": {...},                          # optional, written by `annotate`
-      "notes": "..."                                # optional
-    }
+      "notes": "...",                               # optional
+      "deviates_from_reference": "..."              # optional: why the right-hand side
+    }                                               # differs from the dysts package
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from . import expressions as ex
 
 _REQUIRED = ("description", "citation", "variables", "parameters", "equations",
              "initial_condition", "flags", "dt", "period")
-_OPTIONAL = ("definitions", "delay", "output", "conserved", "invariants", "notes")
+_OPTIONAL = ("definitions", "delay", "output", "conserved", "invariants", "notes",
+             "deviates_from_reference")
 _FLAGS = ("nonautonomous", "delay", "hamiltonian")
 
 
@@ -96,6 +98,7 @@ class System:
     conserved: Mapping = field(default_factory=dict)
     invariants: Mapping = field(default_factory=dict)
     notes: str = ""
+    deviates_from_reference: str = ""
 
     @property
     def dim(self) -> int:
@@ -375,8 +378,10 @@ def parse_entry(name: str, entry: Any) -> System:
         _fail(name, "invariants", "must be an object")
     _check_invariants(name, invariants, len(variables))
     notes = entry.get("notes", "")
-    if not isinstance(notes, str):
-        _fail(name, "notes", "must be a string")
+    deviation = entry.get("deviates_from_reference", "")
+    for key, value in (("notes", notes), ("deviates_from_reference", deviation)):
+        if not isinstance(value, str):
+            _fail(name, key, "must be a string")
 
     system = System(
         name=name, description=entry["description"], citation=entry["citation"],
@@ -388,7 +393,7 @@ def parse_entry(name: str, entry: Any) -> System:
         dt=_number(name, "dt", entry["dt"], positive=True),
         period=_number(name, "period", entry["period"], positive=True),
         tau=tau, embedding=embedding, output=MappingProxyType(dict(output)), conserved=MappingProxyType(dict(conserved)),
-        invariants=MappingProxyType(invariants), notes=notes,
+        invariants=MappingProxyType(invariants), notes=notes, deviates_from_reference=deviation,
     )
     defs, eqs = system.trees  # parse every expression now, so errors surface at load
     if not system.nonautonomous and any(_uses_time(t) for t in [*defs, *eqs]):

@@ -157,7 +157,12 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
             e5n = rms_norm(err_vec, scale) ** 2
             e3n = rms_norm(err3_vec, scale) ** 2
             denom = e5n + 0.01 * e3n
-            err = abs(h) * e5n / math.sqrt(denom) if denom > 0.0 else 0.0
+            if denom > 0.0:
+                err = abs(h) * e5n / math.sqrt(denom)
+            elif denom == 0.0:
+                err = 0.0
+            else:  # NaN: a trial stage left the domain (e.g. a negative base of a power)
+                err = math.nan
         else:
             err = abs(h) * rms_norm(err_vec, scale)
         if not math.isfinite(err):

@@ -1,0 +1,403 @@
+"""Invariants computed by the project: Lyapunov spectrum, Kaplan–Yorke and correlation
+dimensions, dominant period, integration step, Pesin entropy.
+
+Every function documents its method and settings, and :func:`annotate_system` returns
+them together with the values so that ``systems.json`` records how each number was made.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from scipy.spatial.distance import pdist
+
+from .compile import RHS_SIG, compile_system, compile_tangent
+from .registry import System, get_system
+from .solvers import DOP853, IntegrationError, integrate
+from .solvers.erk import STATUS_TEXT, integrate_erk
+from .trajectory import make_trajectory
+
+_V = types.float64[::1]
+
+
+# ---------------------------------------------------------------- Lyapunov spectrum
+@njit(types.int64(types.FunctionType(RHS_SIG), _V, _V, types.int64, types.int64, types.float64,
+                  types.int64, types.float64, types.float64, types.float64[:, ::1], _V, _V, _V, _V,
+                  types.float64[:, ::1], types.int64, types.float64[:, ::1]),
+      cache=True, nogil=True)
+def _benettin(f_tangent, p, Y0, n, k, interval, n_intervals, rtol, atol,
+              A, c, b, e5, e3, dense, error_order, block_sums):
+    """Integrate state + k tangent vectors, re-orthonormalising them by QR every
+    ``interval``; accumulate log |R_ii| into ``block_sums`` (n_blocks, k). Returns an
+    integrator status code (0 = success)."""
+    Y = Y0.copy()
+    t_eval = np.empty(1)
+    out = np.empty((1, Y.size))
+    n_blocks = block_sums.shape[0]
+    per_block = n_intervals // n_blocks
+    t = 0.0
+    for it in range(per_block * n_blocks):
+        t_eval[0] = t + interval
+        status = integrate_erk(f_tangent, p, t, Y, t_eval, rtol, atol, 0.0, 100_000_000,
+                               A, c, b, e5, e3, dense, error_order, out)
+        if status[0] != 0:
+            return status[0]
+        t += interval
+        Y[:] = out[0]
+        Q = Y[n:].copy().reshape((n, k))
+        q, r = np.linalg.qr(Q)
+        block = it // per_block
+        for col in range(k):
+            d = r[col, col]
+            block_sums[block, col] += math.log(abs(d))
+            if d < 0.0:
+                q[:, col] = -q[:, col]
+        Y[n:] = q.copy().reshape(n * k)
+    return 0
+
+
+def lyapunov_spectrum(system, *, n_periods=1000, transient_periods=20, qr_per_period=10,
+                      k=None, n_blocks=10, rtol=1e-9, atol=1e-9):
+    """Lyapunov spectrum by the Benettin / Shimada–Nagashima method.
+
+    The variational equations dQ/dt = J(t, y) Q are integrated together with the state
+    by the compiled DOP853 loop (the tangent right-hand side is generated from the same
+    equations as the Jacobian), and the tangent vectors are re-orthonormalised by QR
+    ``qr_per_period`` times per dominant period (more often if the phase-space volume
+    contracts faster, see below). The exponents are the time averages of log |R_ii|.
+
+    Parameters
+    ----------
+    system : str or System
+    n_periods : float
+        Averaging time in dominant periods (after ``transient_periods`` of transient,
+        during which the tangent vectors align).
+    k : int, optional
+        Number of leading exponents (default: all ``dim``).
+    n_blocks : int
+        The averaging window is split into blocks; the standard error of the block means
+        is returned as the uncertainty.
+
+    Returns
+    -------
+    dict with ``spectrum`` (k,) sorted descending (1 / time unit), ``stderr`` (k,),
+    ``start_state`` (the state after the transient, where averaging starts) and
+    ``settings`` (the method and everything needed to reproduce it).
+
+    References
+    ----------
+    G. Benettin, L. Galgani, A. Giorgilli and J.-M. Strelcyn, Meccanica 15 (1980) 9-30;
+    I. Shimada and T. Nagashima, Prog. Theor. Phys. 61 (1979) 1605-1616.
+    """
+    system = get_system(system)
+    n = system.dim
+    k = n if k is None else int(k)
+    compiled = compile_system(system)
+    tangent = compile_tangent(system, k)
+    # Start on the attractor, after a transient.
+    _, y_start = make_trajectory_raw(compiled, transient_periods * system.period)
+    # Within one interval the tangent vectors separate like exp((λ1 - λk) τ); if that
+    # ratio nears 1/machine-epsilon the QR loses the contracting directions. The local
+    # rate is bounded by the largest |tr J| seen on a short run (intermittent systems
+    # spike far above their mean), so keep |tr J|_max * τ <= 5.
+    _, trace_max = jacobian_trace_stats(system, n_periods=min(20.0, n_periods))
+    interval = system.period / qr_per_period
+    if trace_max * interval > 5.0:
+        interval = 5.0 / trace_max
+    n_intervals = max(n_blocks, int(round(n_periods * system.period / interval)))
+    n_intervals -= n_intervals % n_blocks
+    Y0 = np.concatenate([y_start, np.eye(n)[:, :k].reshape(-1)])
+    sums = np.zeros((n_blocks, k))
+    A, c, b, e5, e3, dense = DOP853.arrays
+    status = _benettin(tangent, compiled.params, Y0, n, k, interval, n_intervals,
+                       rtol, atol, A, c, b, e5, e3, dense, DOP853.error_order, sums)
+    if status != 0:
+        raise IntegrationError(f"{system.name}: tangent integration failed ({STATUS_TEXT[status]})")
+    block_time = interval * (n_intervals // n_blocks)
+    blocks = sums / block_time
+    spectrum = blocks.mean(axis=0)
+    stderr = blocks.std(axis=0, ddof=1) / math.sqrt(n_blocks)
+    order = np.argsort(-spectrum)
+    return {
+        "spectrum": spectrum[order], "stderr": stderr[order], "start_state": y_start,
+        "settings": {"method": "Benettin QR (tangent dynamics, symbolic Jacobian, DOP853)",
+                     "averaging_time": interval * n_intervals, "n_periods": n_periods,
+                     "transient_periods": transient_periods, "qr_interval": interval,
+                     "rtol": rtol, "atol": atol, "n_blocks": n_blocks},
+    }
+
+
+def make_trajectory_raw(compiled, t_end):
+    """The state (not the observed output) at time ``t_end`` from the registry's initial
+    condition: returns (t_end, y)."""
+    y, _ = integrate(compiled, compiled.system.initial_condition, np.array([0.0, t_end]),
+                     rtol=1e-10, atol=1e-10)
+    return t_end, y[-1].copy()
+
+
+def mean_jacobian_trace(system, n_periods=50.0, pts_per_period=50):
+    """Time average of tr J along a trajectory: the sum of the Lyapunov exponents of a
+    flow (Liouville's formula), computed independently of the QR method."""
+    return jacobian_trace_stats(system, n_periods, pts_per_period)[0]
+
+
+def jacobian_trace_stats(system, n_periods=50.0, pts_per_period=50):
+    """(time average of tr J, max |tr J|) along a trajectory from the registry's
+    initial condition."""
+    system = get_system(system)
+    compiled = compile_system(system)
+    step = system.period / pts_per_period
+    t = np.arange(int(n_periods * pts_per_period) + 1) * step
+    y, _ = integrate(compiled, system.initial_condition, t, rtol=1e-10, atol=1e-10)
+    J = np.empty((system.dim, system.dim))
+    ft = np.empty(system.dim)
+    traces = np.empty(len(t))
+    for i, (ti, yi) in enumerate(zip(t, y)):
+        compiled.jac(ti, yi, compiled.params, J, ft)
+        traces[i] = np.trace(J)
+    # Trapezoidal average over the window.
+    return float(np.trapezoid(traces, t) / t[-1]), float(np.max(np.abs(traces)))
+
+
+def trace_average(system, y_start, duration, pts_per_period=400):
+    """Time average of tr J over ``duration`` from ``y_start``, evaluated with the numpy
+    expression evaluator on a fine grid (Simpson-free trapezoid): an independent check of
+    the sum of a Lyapunov spectrum computed from the same starting state."""
+    from . import expressions as ex
+    from .registry import evaluate_on_states
+    system = get_system(system)
+    compiled = compile_system(system)
+    n = max(2, int(duration / system.period * pts_per_period) + 1)
+    t = np.linspace(0.0, duration, n)
+    y, _ = integrate(compiled, y_start, t, rtol=1e-11, atol=1e-11)
+    defs, eqs = system.trees
+    aux = dict(zip([a for a, _ in system.definitions], defs))
+
+    def inline(node):  # substitute definitions so the trace is a function of the state
+        if node[0] == "sym" and node[1] == "aux":
+            return inline(aux[node[2]])
+        if node[0] in ("num", "sym", "idx"):
+            return node
+        if node[0] in ("call", "bool"):
+            return (node[0], node[1], tuple(inline(a) for a in node[2]))
+        if node[0] in ("bin", "cmp"):
+            return (node[0], node[1], inline(node[2]), inline(node[3]))
+        return (node[0], *(inline(a) for a in node[1:]))
+
+    trace = np.zeros(n)
+    for var, tree in zip(system.variables, eqs):
+        d = ex.diff(inline(tree), var, lambda name: ex.ZERO)
+        trace = trace + np.broadcast_to(evaluate_on_states(system, d, y, t), (n,))
+    return float(np.trapezoid(trace, t) / duration)
+
+
+def kaplan_yorke_dimension(spectrum) -> float:
+    """D_KY = j + (λ_1 + ... + λ_j) / |λ_{j+1}|, with j the largest index whose partial
+    sum is non-negative (Kaplan & Yorke 1979). 0 if λ_1 < 0; the dimension of phase
+    space if all partial sums are non-negative."""
+    lam = np.sort(np.asarray(spectrum, dtype=float))[::-1]
+    partial = np.cumsum(lam)
+    if lam[0] < 0:
+        return 0.0
+    j = int(np.max(np.nonzero(partial >= 0)[0])) + 1
+    if j == len(lam):
+        return float(len(lam))
+    return float(j + partial[j - 1] / abs(lam[j]))
+
+
+# -------------------------------------------------------------------- other invariants
+def correlation_dimension(y, *, n_points=2000, fit_range=(0.005, 0.05)):
+    """Grassberger–Procaccia correlation dimension of a point cloud.
+
+    ``y`` (n, dim) is standardised per coordinate, ``n_points`` evenly spaced samples are
+    kept (evenly spaced in time: with a long trajectory their temporal neighbours are far
+    apart, which avoids the Theiler correction), and the slope of log C(r) against log r is
+    fitted by least squares on 20 log-spaced radii between the radii at which the
+    correlation sum C(r) equals ``fit_range`` (i.e. between those quantiles of the pairwise
+    distances).
+
+    Reference: P. Grassberger and I. Procaccia, Physica D 9 (1983) 189-208.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    sd = y.std(axis=0)
+    y = (y - y.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    idx = np.linspace(0, len(y) - 1, min(n_points, len(y))).astype(int)
+    d = np.sort(pdist(y[idx]))
+    d = d[d > 0]
+    lo, hi = np.quantile(d, fit_range)
+    radii = np.geomspace(lo, hi, 20)
+    C = np.searchsorted(d, radii, side="right") / d.size
+    slope, _ = np.polyfit(np.log(radii), np.log(C), 1)
+    return float(slope)
+
+
+def dominant_period(y, dt) -> float:
+    """Period of the highest peak of the summed power spectrum of the coordinates.
+
+    Each coordinate is linearly detrended and standardised (constant ones dropped), a
+    Hann window is applied, and the periodograms are summed; the peak bin (ignoring the
+    two lowest frequencies) is refined by parabolic interpolation of log power.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    n = len(y)
+    s = np.arange(n)
+    power = np.zeros(n // 2 + 1)
+    window = np.hanning(n)
+    for col in y.T:
+        col = col - np.polyval(np.polyfit(s, col, 1), s)
+        sd = col.std()
+        if sd > 1e-12:
+            power += np.abs(np.fft.rfft(window * col / sd)) ** 2
+    freqs = np.fft.rfftfreq(n, d=dt)
+    i = 2 + int(np.argmax(power[2:]))
+    shift = 0.0
+    if i + 1 < len(power):
+        a, b_, c = np.log(power[i - 1: i + 2] + 1e-300)
+        denom = a - 2 * b_ + c
+        shift = 0.5 * (a - c) / denom if denom != 0 else 0.0
+    f = (i + shift) * (freqs[1] - freqs[0])
+    return float(1.0 / f)
+
+
+def estimate_period(system, *, n_periods=200, pts_per_period=100, iterations=3):
+    """Dominant period of a system's observed trajectory, iterated from the registry's
+    value: sample at the current estimate / ``pts_per_period`` for ``n_periods`` estimates,
+    take the spectral peak, repeat until it changes by less than 1%."""
+    system = get_system(system)
+    period = system.period
+    for _ in range(iterations):
+        dt = period / pts_per_period
+        t = np.arange(int(n_periods * pts_per_period)) * dt
+        _, y = make_trajectory(system, len(t), pts_per_period=pts_per_period,
+                               rtol=1e-10, atol=1e-10) if period == system.period else \
+            _sample(system, t)
+        new = dominant_period(y, dt)
+        done = abs(new - period) < 0.01 * period
+        period = new
+        if done:
+            break
+    return period
+
+
+def _sample(system, t):
+    from .trajectory import observe
+    compiled = compile_system(system)
+    y, _ = integrate(compiled, system.initial_condition, t, t0=0.0, rtol=1e-10, atol=1e-10)
+    return t, observe(system, y, t)
+
+
+def integration_step(system, *, n_periods=50, rtol=1e-10, atol=1e-10) -> float:
+    """The integration-time-step annotation ``dt``: the mean accepted step of the adaptive
+    DOP853 integrator at rtol = atol = 1e-10 over ``n_periods`` periods (time units)."""
+    system = get_system(system)
+    compiled = compile_system(system)
+    T = n_periods * system.period
+    _, stats = integrate(compiled, system.initial_condition, np.array([0.0, T]), rtol=rtol, atol=atol)
+    return T / max(1, stats.n_steps)
+
+
+# ---------------------------------------------------------------------------- annotate
+#: Settings of the stored annotation (change them and re-run ``dysts-bench annotate``).
+ANNOTATE_SETTINGS = {"lyapunov_periods": 1000, "period_estimate_periods": 200,
+                     "correlation_points": 2000, "correlation_periods": 500}
+
+
+def annotate_system(name: str, settings=None) -> dict:
+    """Compute every invariant of one system. Returns the new ``period``, ``dt`` and the
+    ``invariants`` object for ``systems.json`` (values, uncertainties, methods, settings).
+
+    Deterministic: no random numbers are drawn; the same inputs give the same output.
+    """
+    from .registry import _replace
+    cfg = {**ANNOTATE_SETTINGS, **(settings or {})}
+    system = get_system(name)
+    if system.delay:
+        raise NotImplementedError(f"{name}: delay systems are annotated by a separate method")
+    period = estimate_period(system, n_periods=cfg["period_estimate_periods"])
+    system = _replace(system, period=period)
+    dt = integration_step(system)
+    lyap = lyapunov_spectrum(system, n_periods=cfg["lyapunov_periods"])
+    spectrum = [float(v) for v in lyap["spectrum"]]
+    _, y = make_trajectory(system, int(cfg["correlation_periods"] * 25), pts_per_period=25,
+                           rtol=1e-10, atol=1e-10)
+    return {
+        "period": period,
+        "dt": dt,
+        "invariants": {
+            "maximum_lyapunov": spectrum[0],
+            "lyapunov_spectrum": spectrum,
+            "lyapunov_stderr": [float(v) for v in lyap["stderr"]],
+            "kaplan_yorke_dimension": kaplan_yorke_dimension(spectrum),
+            "correlation_dimension": correlation_dimension(y, n_points=cfg["correlation_points"]),
+            "pesin_entropy": float(sum(v for v in spectrum if v > 0)),
+            "methods": {
+                "lyapunov": lyap["settings"],
+                "period": {"method": "peak of the summed Hann-windowed periodogram of the "
+                                     "detrended, standardised observed coordinates",
+                           "n_periods": cfg["period_estimate_periods"], "pts_per_period": 100},
+                "dt": "mean accepted DOP853 step at rtol = atol = 1e-10 over 50 periods",
+                "correlation_dimension": {
+                    "method": "Grassberger-Procaccia, C(r) fitted between its 0.5% and 5% "
+                              "levels, standardised coordinates",
+                    "n_points": cfg["correlation_points"],
+                    "trajectory_periods": cfg["correlation_periods"]},
+                "pesin_entropy": "sum of the positive Lyapunov exponents (an upper bound of "
+                                 "the Kolmogorov-Sinai entropy)",
+            },
+        },
+    }
+
+
+def _annotate_worker(args):
+    name, settings = args
+    import os
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        return name, annotate_system(name, settings), None
+    except Exception as exc:  # recorded and reported; the other systems go on
+        return name, None, f"{type(exc).__name__}: {exc}"
+
+
+def annotate(names=None, *, workers=1, settings=None, path=None, progress=True):
+    """Recompute the invariants of ``names`` (default: all non-delay systems) in parallel
+    and write them into the registry file atomically. Returns {name: error} for failures."""
+    import json
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .registry import default_path, list_systems, write_registry
+    path = default_path() if path is None else path
+    raw = json.loads(open(path).read())
+    names = list(names or [n for n in list_systems() if not get_system(n).delay])
+    unknown = [n for n in names if n not in raw["systems"]]
+    if unknown:
+        get_system(unknown[0])  # raises with suggestions
+    jobs = [(n, settings) for n in names]
+    errors = {}
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(_progress(pool.map(_annotate_worker, jobs), len(jobs), progress))
+    else:
+        results = list(_progress(map(_annotate_worker, jobs), len(jobs), progress))
+    for name, result, error in results:
+        if error:
+            errors[name] = error
+            continue
+        entry = raw["systems"][name]
+        entry["period"] = result["period"]
+        entry["dt"] = result["dt"]
+        entry["invariants"] = result["invariants"]
+    write_registry(raw, path)
+    return errors
+
+
+def _progress(iterable, total, enabled):
+    if not enabled:
+        return iterable
+    from rich.progress import track
+    return track(iterable, total=total, description="annotating")
