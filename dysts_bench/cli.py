@@ -104,6 +104,26 @@ def cmd_trajectory(args):
     print(f"wrote {len(frame)} samples of {system.name} to {out}")
 
 
+def cmd_annotate(args):
+    from pathlib import Path
+
+    from .invariants import annotate, lyapunov_report
+    if not args.report_only:
+        errors = annotate(args.names or None, workers=args.workers, progress=not args.quiet)
+        for name, error in errors.items():
+            print(f"dysts-bench: could not annotate {name}: {error}", file=sys.stderr)
+        if errors:
+            return 1
+    if args.report:
+        from . import registry
+        registry._cached_default.cache_clear()
+        text = ("# Maximum Lyapunov exponents: dysts-bench vs the reference package\n\n"
+                "Produced by `dysts-bench annotate --report-only --report FILE` from the values "
+                "stored in systems.json.\n\n" + lyapunov_report())
+        Path(args.report).write_text(text)
+        print(f"wrote {args.report}")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +150,14 @@ def build_parser():
     p.add_argument("--atol", type=float, default=1e-12)
     p.add_argument("--out", help="output file (.parquet or .csv); omitted: print a summary")
     p.set_defaults(func=cmd_trajectory)
+
+    p = sub.add_parser("annotate", help="recompute invariants and write them into systems.json")
+    p.add_argument("names", nargs="*", help="systems (default: all)")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--report", help="also write the Lyapunov comparison table (Markdown)")
+    p.add_argument("--report-only", action="store_true", help="only write the report")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_annotate)
     return parser
 
 
@@ -138,11 +166,11 @@ def main(argv=None):
     from .solvers import IntegrationError
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except (UnknownSystemError, RegistryError, IntegrationError, ValueError) as exc:
         print(f"dysts-bench: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

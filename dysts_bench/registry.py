@@ -93,6 +93,7 @@ class System:
     dt: float
     period: float
     tau: float | None = None
+    tau_parameter: str | None = None
     embedding: int = 1
     output: Mapping = field(default_factory=dict)
     conserved: Mapping = field(default_factory=dict)
@@ -346,7 +347,7 @@ def parse_entry(name: str, entry: Any) -> System:
             or not all(isinstance(v, bool) for v in flags.values()):
         _fail(name, "flags", f"must give true/false for exactly {list(_FLAGS)}")
 
-    tau, embedding = None, 1
+    tau, tau_parameter, embedding = None, None, 1
     if flags["delay"]:
         delay = entry.get("delay")
         if not isinstance(delay, dict) or "tau" not in delay:
@@ -355,7 +356,7 @@ def parse_entry(name: str, entry: Any) -> System:
         if isinstance(tau_spec, str):
             if not isinstance(parameters.get(tau_spec), float):
                 _fail(name, "delay.tau", f"{tau_spec!r} is not a scalar parameter")
-            tau = parameters[tau_spec]
+            tau, tau_parameter = parameters[tau_spec], tau_spec
         else:
             tau = _number(name, "delay.tau", tau_spec)
         if tau <= 0:
@@ -392,7 +393,7 @@ def parse_entry(name: str, entry: Any) -> System:
         hamiltonian=flags["hamiltonian"],
         dt=_number(name, "dt", entry["dt"], positive=True),
         period=_number(name, "period", entry["period"], positive=True),
-        tau=tau, embedding=embedding, output=MappingProxyType(dict(output)), conserved=MappingProxyType(dict(conserved)),
+        tau=tau, tau_parameter=tau_parameter, embedding=embedding, output=MappingProxyType(dict(output)), conserved=MappingProxyType(dict(conserved)),
         invariants=MappingProxyType(invariants), notes=notes, deviates_from_reference=deviation,
     )
     defs, eqs = system.trees  # parse every expression now, so errors surface at load

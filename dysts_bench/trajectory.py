@@ -12,6 +12,7 @@ import numpy as np
 from .compile import CompiledSystem, compile_system
 from .registry import evaluate_on_states, output_tree
 from .solvers import integrate
+from .solvers.delay import delay_of, delay_trajectory
 
 
 def sampling_interval(system, pts_per_period=100, resample=True, timescale="period") -> float:
@@ -101,8 +102,15 @@ def make_trajectory(system, n, *, pts_per_period=100, resample=True, timescale="
     unit = step * (pts_per_period if resample else 1.0)
     t = float(transient) * unit + step * np.arange(n)
     y0 = np.asarray(spec.initial_condition if ic is None else ic, dtype=np.float64)
-    y, _ = integrate(compiled, y0, t, t0=0.0, method=method, rtol=rtol, atol=atol)
-    y = observe(spec, y, t)
+    if spec.delay:
+        # Delay systems start from a constant history; as in the published database the
+        # samples begin one delay later and each is embedded with its lagged values
+        # x(t), x(t - tau/(E-1)), ..., x(t - tau), so no coordinate reads the flat history.
+        t = t + delay_of(compiled)
+        y = delay_trajectory(compiled, t, ic=y0, method=method, rtol=rtol, atol=atol)
+    else:
+        y, _ = integrate(compiled, y0, t, t0=0.0, method=method, rtol=rtol, atol=atol)
+        y = observe(spec, y, t)
     if standardize:
         sd = y.std(axis=-2, keepdims=True)
         y = (y - y.mean(axis=-2, keepdims=True)) / np.where(sd > 0, sd, 1.0)

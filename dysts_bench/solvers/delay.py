@@ -1,0 +1,482 @@
+"""Delay differential equations dy/dt = f(t, y(t), y(t - tau)) with one constant delay.
+
+The integrator is the method of steps with an embedded explicit Runge–Kutta pair (the
+project's DOP853 or DOPRI5 tableaus, with their error control and dense output): every
+accepted step's dense-output coefficients are kept in a history buffer, and a stage at
+time ``s`` reads its lagged state ``y(s - tau)`` from the stored step that covers
+``s - tau``, through the same interpolant (7th order for DOP853, 4th for DOPRI5).
+
+History
+    Constant: ``y(t) = y0`` for every ``t <= t0`` (as in the published database, which
+    integrates from a constant past equal to the initial value).
+Lag
+    Steps are limited to ``h <= tau``, so every lagged time ``t + c_i h - tau`` lies at or
+    before the start ``t`` of the current step: the lagged state always comes from
+    completed steps (or the history), never from the step being taken. The buffer keeps
+    the steps that end after ``t - tau`` and drops older ones; it grows when needed.
+Breakpoints
+    The constant history makes ``y'`` jump at ``t0``; that jump reappears in ``y''`` at
+    ``t0 + tau``, in ``y'''`` at ``t0 + 2 tau``, and so on. Steps are made to end exactly at
+    ``t0 + k tau`` for ``k = 1 .. N_BREAKS`` so that no step straddles a low-order
+    discontinuity (beyond that the jumps are in derivatives higher than the method's order).
+
+The time loop, the stages, the history look-ups and error control all run in compiled
+code; the right-hand side is a first-class function of signature
+:data:`dysts_bench.compile.DDE_SIG`, so this module is compiled once for every delay system
+and cached on disk.
+
+Published output (delay embedding)
+    The published database (dysts 0.96, ``DynSysDelay.make_trajectory``) turns a scalar
+    delay system into 10 coordinates: at each sample time ``t`` it returns
+    ``(x(t), x(t - tau/9), x(t - 2 tau/9), ..., x(t - tau))``, i.e. the state at the 10
+    lags ``numpy.linspace(0, tau, 10)``. (For a ``d``-dimensional delay system it would
+    give ``d * 10`` columns ordered variable-major: column ``m * E + j`` is variable ``m`` at
+    lag ``j * tau / (E - 1)``.) The database takes these values by linear interpolation of
+    a coarse output grid; :func:`delay_trajectory` evaluates them exactly from the dense
+    output instead.
+
+Difference from the reference package's integration
+    dysts 0.96 integrates delay systems with ``ddeint`` (scipy's ``vode`` at its default
+    rtol 1e-6), reading the lagged state by linear interpolation between its *output*
+    times, so its trajectories carry errors of the order of the output spacing (and depend
+    on the number of samples requested). They agree with this integrator over the first
+    delays and converge to it, to first order, as that spacing is refined; on chaotic
+    systems the two part ways after a few Lyapunov times.
+
+Efficiency note
+    With DOP853, about a third of the attempted steps are rejected on these systems (with
+    DOPRI5 about a tenth): the error estimate also sees the small kinks that the
+    interpolated history has at past step boundaries. Accuracy is unaffected.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+
+from ..compile import DDE_SIG, CompiledSystem, compile_system
+from .control import error_scale, rms_norm, step_factor
+from .dop853 import DOP853
+from .dopri5 import DOPRI5
+from .erk import STATUS_TEXT, dense_coefficients, dense_eval
+
+__all__ = ["integrate_delay", "delay_trajectory", "delay_embedding", "delay_lags",
+           "delay_of", "integrate_dde", "N_BREAKS", "STATUS_TEXT"]
+
+METHODS = {"dop853": DOP853, "dopri5": DOPRI5}
+#: Steps end exactly at t0 + k tau for k = 1 .. N_BREAKS (propagated history discontinuities).
+N_BREAKS = 10
+
+_F = types.FunctionType(DDE_SIG)
+_V = types.float64[::1]
+_M = types.float64[:, ::1]
+_STATS = types.UniTuple(types.int64, 4)
+_INITIAL_CAPACITY = 256
+
+
+# ------------------------------------------------------------------ history look-up
+@njit(cache=True, nogil=True)
+def _find_step(s, T, lo, hi):
+    """Largest index k in [lo, hi) with T[k] <= s (lo if none): T is increasing."""
+    a = lo
+    b = hi - 1
+    while a < b:
+        mid = (a + b + 1) // 2
+        if T[mid] <= s:
+            a = mid
+        else:
+            b = mid - 1
+    return a
+
+
+@njit(cache=True, nogil=True)
+def history_value(s, t0, y0, T, H, Y, FF, lo, hi, out):
+    """y(s) from the constant history (s <= t0) or the stored dense output of the step
+    ``k`` (``T[k] <= s <= T[k] + H[k]``, ``k`` in ``[lo, hi)``); written into ``out``."""
+    if s <= t0 or hi == lo:
+        for m in range(y0.size):
+            out[m] = y0[m]
+        return
+    k = _find_step(s, T, lo, hi)
+    dense_eval(Y[k], FF[k], (s - T[k]) / H[k], out)
+
+
+@njit(cache=True, nogil=True)
+def _dde_stages(f, t, y, h, p, tau, A, c, first, last, K, ytmp, ylag,
+                t0, y0, T, H, Y, FF, lo, hi):
+    """Stages ``first..last-1``: k_i = f(t_i, y + h sum_j A_ij k_j, y(t_i - tau)),
+    t_i = t + c_i h, with the lagged state from the history (h <= tau keeps t_i - tau <= t)."""
+    n = y.size
+    for i in range(first, last):
+        for m in range(n):
+            acc = 0.0
+            for j in range(i):
+                a = A[i, j]
+                if a != 0.0:
+                    acc += a * K[j, m]
+            ytmp[m] = y[m] + h * acc
+        ti = t + c[i] * h
+        history_value(ti - tau, t0, y0, T, H, Y, FF, lo, hi, ylag)
+        f(ti, ytmp, ylag, p, K[i])
+
+
+@njit(cache=True, nogil=True)
+def _initial_step_dde(f, t0, y0, f0, p, tau, rtol, atol, exponent, ytmp, ftmp):
+    """Hairer–Nørsett–Wanner starting step (as :func:`control.initial_step`), for a delay
+    right-hand side: the trial point stays within ``tau`` of t0, where the lag is the
+    constant history ``y0``. Capped at ``tau``."""
+    n = y0.size
+    d0 = 0.0
+    d1 = 0.0
+    for i in range(n):
+        sc = atol + rtol * abs(y0[i])
+        d0 += (y0[i] / sc) ** 2
+        d1 += (f0[i] / sc) ** 2
+    d0 = math.sqrt(d0 / n)
+    d1 = math.sqrt(d1 / n)
+    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    h0 = min(h0, tau)
+    for i in range(n):
+        ytmp[i] = y0[i] + h0 * f0[i]
+    f(t0 + h0, ytmp, y0, p, ftmp)
+    d2 = 0.0
+    for i in range(n):
+        sc = atol + rtol * abs(y0[i])
+        d2 += ((ftmp[i] - f0[i]) / sc) ** 2
+    d2 = math.sqrt(d2 / n) / h0
+    if max(d1, d2) <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** exponent
+    return min(100.0 * h0, h1, tau)
+
+
+# ----------------------------------------------------------------------- time loop
+@njit(_STATS(_F, _V, types.float64, types.float64, _V, _V, types.float64, types.float64,
+             types.float64, types.int64, types.int64, _M, _V, _V, _V, _V, _M, types.int64,
+             _M),
+      cache=True, nogil=True)
+def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, n_breaks,
+                  A, c, b, e5, e3, dense, error_order, out):
+    """Integrate dy/dt = f(t, y(t), y(t - tau), p) from the constant history y = y0 on
+    t <= t0, and write y(t_eval) into ``out`` (n_out, dim).
+
+    Returns (status, n_steps, n_rejected, n_fev); status as in :mod:`.erk`
+    (0 success, 1 step budget exhausted, 2 step size underflow, 3 non-finite state).
+    """
+    n = y0.size
+    S = c.size
+    s = b.size
+    nF = 3 + dense.shape[0]
+    n_out = t_eval.size
+    K = np.empty((S, n))
+    y = y0.copy()
+    y_new = np.empty(n)
+    ytmp = np.empty(n)
+    ylag = np.empty(n)
+    scale = np.empty(n)
+    err_vec = np.empty(n)
+    err3_vec = np.empty(n)
+    use_e3 = False
+    for j in range(e3.size):
+        if e3[j] != 0.0:
+            use_e3 = True
+    exponent = 1.0 / (error_order + 1)
+
+    # History buffer: step k starts at T[k] with state Y[k], length H[k], coefficients FF[k].
+    cap = _INITIAL_CAPACITY
+    T = np.empty(cap)
+    H = np.empty(cap)
+    Y = np.empty((cap, n))
+    FF = np.empty((cap, nF, n))
+    lo = 0
+    hi = 0
+
+    i_out = 0
+    while i_out < n_out and t_eval[i_out] <= t0:
+        out[i_out] = y0
+        i_out += 1
+    if i_out == n_out:
+        return (0, 0, 0, 0)
+    t = t0
+    t_end = t_eval[n_out - 1]
+    f(t, y, y0, p, K[0])  # y(t0 - tau) = y0: the constant history
+    n_fev = 1
+    h = first_step
+    if h <= 0.0:
+        h = _initial_step_dde(f, t, y, K[0], p, tau, rtol, atol, exponent, ytmp, y_new)
+        n_fev += 1
+    k_break = 1
+    n_steps = 0
+    n_rejected = 0
+    rejected = False
+    while i_out < n_out:
+        if n_steps >= max_steps:
+            return (1, n_steps, n_rejected, n_fev)
+        if h < 1e-14 * max(1.0, abs(t)):
+            return (2, n_steps, n_rejected, n_fev)
+        h = min(h, tau)
+        t_stop = t_end
+        if k_break <= n_breaks:
+            tb = t0 + k_break * tau
+            if tb < t_stop:
+                t_stop = tb
+        final = h >= t_stop - t
+        if final:
+            h = t_stop - t
+        elif 2.0 * h > t_stop - t:
+            h = 0.5 * (t_stop - t)  # two equal steps rather than a long one and a sliver
+        _dde_stages(f, t, y, h, p, tau, A, c, 1, s, K, ytmp, ylag, t0, y0, T, H, Y, FF, lo, hi)
+        for m in range(n):
+            acc = 0.0
+            for j in range(s):
+                acc += b[j] * K[j, m]
+            y_new[m] = y[m] + h * acc
+        history_value(t + h - tau, t0, y0, T, H, Y, FF, lo, hi, ylag)
+        f(t + h, y_new, ylag, p, K[s])
+        n_fev += s
+        error_scale(y, y_new, rtol, atol, scale)
+        for m in range(n):
+            acc = 0.0
+            acc3 = 0.0
+            for j in range(s + 1):
+                acc += e5[j] * K[j, m]
+                acc3 += e3[j] * K[j, m]
+            err_vec[m] = acc
+            err3_vec[m] = acc3
+        if use_e3:
+            e5n = rms_norm(err_vec, scale) ** 2
+            e3n = rms_norm(err3_vec, scale) ** 2
+            denom = e5n + 0.01 * e3n
+            err = abs(h) * e5n / math.sqrt(denom) if denom > 0.0 else 0.0
+        else:
+            err = abs(h) * rms_norm(err_vec, scale)
+        if not math.isfinite(err):
+            err = 1e10
+        if err <= 1.0:
+            n_steps += 1
+            for m in range(n):
+                if not math.isfinite(y_new[m]):
+                    return (3, n_steps, n_rejected, n_fev)
+            t_new = t_stop if final else t + h
+            if S > s + 1:
+                _dde_stages(f, t, y, h, p, tau, A, c, s + 1, S, K, ytmp, ylag,
+                            t0, y0, T, H, Y, FF, lo, hi)
+                n_fev += S - s - 1
+            # Store this step in the history (compacting / growing the buffer when full).
+            if hi == cap:
+                live = hi - lo
+                new_cap = max(cap, 2 * live)
+                T2 = np.empty(new_cap)
+                H2 = np.empty(new_cap)
+                Y2 = np.empty((new_cap, n))
+                FF2 = np.empty((new_cap, nF, n))
+                T2[:live] = T[lo:hi]
+                H2[:live] = H[lo:hi]
+                Y2[:live] = Y[lo:hi]
+                FF2[:live] = FF[lo:hi]
+                T, H, Y, FF = T2, H2, Y2, FF2
+                cap = new_cap
+                lo = 0
+                hi = live
+            dense_coefficients(y, y_new, h, K, s, dense, FF[hi])
+            T[hi] = t
+            H[hi] = h
+            Y[hi] = y
+            hi += 1
+            while i_out < n_out and t_eval[i_out] <= t_new:
+                dense_eval(Y[hi - 1], FF[hi - 1], (t_eval[i_out] - t) / h, out[i_out])
+                i_out += 1
+            if final and t_stop < t_end:
+                k_break += 1
+            t = t_new
+            for m in range(n):
+                y[m] = y_new[m]
+                K[0, m] = K[s, m]
+            # Drop steps that end before the earliest lag any later stage can ask for.
+            while hi - lo > 1 and T[lo] + H[lo] < t - tau:
+                lo += 1
+            h *= step_factor(err, exponent, rejected)
+            rejected = False
+        else:
+            n_rejected += 1
+            rejected = True
+            h *= step_factor(err, exponent, True)
+    return (0, n_steps, n_rejected, n_fev)
+
+
+# ------------------------------------------------------------------ Python wrappers
+def delay_of(compiled) -> float:
+    """The delay ``tau`` of a compiled delay system, honouring parameter overrides.
+
+    The registry names the parameter that holds the delay (``System.tau_parameter``);
+    with overrides the value in ``compiled.params`` wins. A delay given as a plain number
+    is used as is.
+    """
+    system = compiled.system
+    if not system.delay:
+        raise ValueError(f"{system.name} is not a delay system")
+    if system.tau_parameter is None:
+        return float(system.tau)
+    return float(compiled.params[system.parameter_layout[system.tau_parameter]])
+
+
+def integrate_delay(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-10,
+                    atol=1e-10, first_step=0.0, max_steps=50_000_000, tau=None, check=True):
+    """Integrate a compiled delay system from a constant history and sample it at ``t_eval``.
+
+    The history is ``y(t) = y0`` for all ``t <= t0``.
+
+    Parameters
+    ----------
+    compiled : CompiledSystem of a delay system (right-hand side of signature ``DDE_SIG``)
+    y0 : (dim,) or (m, dim) array
+        The constant history value(s); a 2-D array integrates each row in turn.
+    t_eval : (n,) strictly increasing array of output times, all >= t0
+    t0 : float, optional
+        Start time (default ``t_eval[0]``).
+    method : {"dop853", "dopri5"}
+    rtol, atol : float
+        Relative and absolute tolerances of the local error.
+    tau : float, optional
+        The delay (default: the system's, see :func:`delay_of`).
+    check : bool
+        Raise :class:`~dysts_bench.solvers.IntegrationError` when a trajectory fails.
+
+    Returns
+    -------
+    y : (n, dim) or (m, n, dim) array
+    stats : IntegrationStats or list of them
+    """
+    from . import IntegrationError, IntegrationStats  # the package imports this module lazily
+
+    name = compiled.system.name
+    if not compiled.system.delay:
+        raise IntegrationError(f"{name} is not a delay system; use integrate")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {tuple(METHODS)}")
+    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
+    if t_eval.ndim != 1 or t_eval.size == 0:
+        raise ValueError("t_eval must be a non-empty 1-D array")
+    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    t0 = float(t_eval[0] if t0 is None else t0)
+    if t_eval[0] < t0:
+        raise ValueError("t_eval must start at or after t0")
+    if not (rtol > 0 and atol > 0):
+        raise ValueError("rtol and atol must be positive")
+    tau = delay_of(compiled) if tau is None else float(tau)
+    if not (math.isfinite(tau) and tau > 0):
+        raise ValueError(f"{name}: the delay must be positive and finite, got {tau}")
+    y0 = np.ascontiguousarray(y0, dtype=np.float64)
+    dim = compiled.dim
+    if y0.shape[-1:] != (dim,) or y0.ndim > 2:
+        raise ValueError(f"{name}: initial condition must have shape ({dim},) "
+                         f"or (m, {dim}), got {y0.shape}")
+    if not np.all(np.isfinite(y0)):
+        raise ValueError(f"{name}: initial condition is not finite")
+    A, c, b, e5, e3, dense = METHODS[method].arrays
+    order = METHODS[method].error_order
+    rows = y0 if y0.ndim == 2 else y0[None]
+    out = np.empty((rows.shape[0], t_eval.size, dim))
+    stats = [IntegrationStats(*integrate_dde(
+        compiled.rhs, compiled.params, tau, t0, np.ascontiguousarray(row), t_eval,
+        float(rtol), float(atol), float(first_step), int(max_steps), N_BREAKS,
+        A, c, b, e5, e3, dense, order, out[i])) for i, row in enumerate(rows)]
+    if check:
+        for i, st in enumerate(stats):
+            if st.status != 0:
+                which = f" (initial condition {i})" if y0.ndim == 2 else ""
+                raise IntegrationError(f"{name}{which}: {st.message} after {st.n_steps} "
+                                       f"steps with method {method!r} (delay solver)")
+    if y0.ndim == 1:
+        return out[0], stats[0]
+    return out, stats
+
+
+def delay_lags(tau: float, embedding: int) -> np.ndarray:
+    """The lags of the published embedding: ``linspace(0, tau, embedding)``."""
+    if embedding < 1:
+        raise ValueError("embedding must be a positive integer")
+    return np.linspace(0.0, float(tau), int(embedding)) if embedding > 1 else np.zeros(1)
+
+
+def delay_embedding(y, lag_samples: int, embedding: int) -> np.ndarray:
+    """Delay-embed a uniformly sampled series ``y`` (n, dim) the way the published database
+    orders it: row ``k`` holds, for each variable ``m``, the ``embedding`` values
+    ``y[k + (E-1) L - j L, m]`` for ``j = 0 .. E-1`` (newest first), at column ``m * E + j``.
+
+    Returns an array of shape ``(n - (E-1) L, dim * E)``. With samples spaced ``tau/(E-1)``
+    apart (``L = 1``) this is exactly the published output; :func:`delay_trajectory` does not
+    need that spacing.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 1:
+        y = y[:, None]
+    L, E = int(lag_samples), int(embedding)
+    if L < 0 or E < 1:
+        raise ValueError("lag_samples must be >= 0 and embedding >= 1")
+    n, dim = y.shape
+    rows = n - (E - 1) * L
+    if rows < 1:
+        raise ValueError(f"series of {n} samples is too short for {E} lags of {L} samples")
+    out = np.empty((rows, dim * E))
+    for m in range(dim):
+        for j in range(E):
+            start = (E - 1 - j) * L
+            out[:, m * E + j] = y[start:start + rows, m]
+    return out
+
+
+def delay_trajectory(compiled, t_eval, *, ic=None, t0=0.0, method="dop853", rtol=1e-10,
+                     atol=1e-10, embedding=None, check=True):
+    """Integrate a delay system and return it in the published dimension.
+
+    Row ``k`` is, for each variable ``m`` and ``j = 0 .. E-1``, the state
+    ``y_m(t_eval[k] - j tau / (E - 1))`` at column ``m * E + j`` (``E`` = the registry's
+    ``delay.embedding``, 10 for the published systems), all evaluated exactly from the
+    integrator's dense output. Lagged times before ``t0`` read the constant history
+    ``ic``; the published database starts its samples at ``t0 + tau`` so that none does.
+
+    Parameters
+    ----------
+    compiled : CompiledSystem, System or name
+    t_eval : (n,) strictly increasing sample times (>= t0)
+    ic : (dim,) or (m, dim) array, optional
+        Constant history value(s) (default: the registry's ``initial_condition``).
+    embedding : int, optional
+        Number of lags (default ``compiled.system.embedding``).
+
+    Returns
+    -------
+    (n, dim * E) array, or (m, n, dim * E) for a 2-D ``ic``
+    """
+    if not isinstance(compiled, CompiledSystem):
+        compiled = compile_system(compiled)
+    system = compiled.system
+    E = int(system.embedding if embedding is None else embedding)
+    tau = delay_of(compiled)
+    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
+    if t_eval.ndim != 1 or t_eval.size == 0:
+        raise ValueError("t_eval must be a non-empty 1-D array")
+    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    t0 = float(t0)
+    if t_eval[0] < t0:
+        raise ValueError("t_eval must start at or after t0")
+    y0 = np.asarray(system.initial_condition if ic is None else ic, dtype=np.float64)
+    times = t_eval[:, None] - delay_lags(tau, E)[None, :]  # (n, E)
+    past = times < t0
+    needed, inverse = np.unique(times[~past], return_inverse=True)
+    y, _ = integrate_delay(compiled, y0, needed, t0=t0, method=method, rtol=rtol, atol=atol,
+                           check=check)
+    dim = compiled.dim
+    batch = y.shape[:-2]  # () or (m,)
+    full = np.empty(batch + times.shape + (dim,))
+    full[..., ~past, :] = y[..., inverse, :]
+    if past.any():
+        full[..., past, :] = y0[..., None, :]
+    # (..., n, E, dim) -> columns m * E + j
+    return np.ascontiguousarray(np.swapaxes(full, -1, -2).reshape(batch + (t_eval.size, dim * E)))

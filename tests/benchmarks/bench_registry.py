@@ -1,0 +1,105 @@
+"""Trajectory generation for every system: dysts-bench vs the reference package dysts
+0.96 (default Radau and DOP853, rtol = atol = 1e-12), cold and warm compile cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+from dysts_bench import get_system, list_systems, make_trajectory
+
+from .harness import Section, fmt
+
+_GENERATE_ALL = """
+import json, sys, time
+t0 = time.perf_counter()
+from dysts_bench import list_systems, make_trajectory
+t1 = time.perf_counter()
+names = json.loads(sys.argv[1])
+for name in names:
+    make_trajectory(name, 1000)
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "generate": t2 - t1}))
+"""
+
+
+def _subprocess_run(names, cache):
+    env = {**os.environ, "DYSTS_BENCH_CACHE_DIR": cache, "NUMBA_CACHE_DIR": cache}
+    out = subprocess.run([sys.executable, "-c", _GENERATE_ALL, json.dumps(names)], env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _dysts_time(name, **kwargs):
+    import dysts.flows
+    model = getattr(dysts.flows, name)()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        model.make_trajectory(1000, pts_per_period=100, **kwargs)
+        return time.perf_counter() - t0
+
+
+def run(quick: bool):
+    names = [n for n in list_systems() if not get_system(n).delay]
+    if quick:
+        names = names[:5]
+    section = Section(
+        f"Default trajectory (1000 points, 100 per period) for {len(names)} systems",
+        ["what", "total wall time", "vs ours (warm)"],
+        notes="Cold: a fresh process with empty compile caches (numba compiles the integrator "
+              "once and every right-hand side). Warm: a fresh process whose caches are filled. "
+              "In-process: compiled functions already loaded.")
+    with tempfile.TemporaryDirectory() as cache:
+        cold = _subprocess_run(names, cache)
+        warm = _subprocess_run(names, cache)
+    for name in names:
+        make_trajectory(name, 1000)
+    t0 = time.perf_counter()
+    for name in names:
+        make_trajectory(name, 1000)
+    in_process = time.perf_counter() - t0
+    warm_total = warm["import"] + warm["generate"]
+    section.rows += [
+        ["dysts-bench, cold cache (import + compile + integrate)",
+         fmt(cold["import"] + cold["generate"]), "-"],
+        ["dysts-bench, warm cache (import + load + integrate)", fmt(warm_total), "1x"],
+        ["dysts-bench, in-process (integrate only)", fmt(in_process), "-"],
+    ]
+    try:
+        import dysts  # noqa: F401
+    except ImportError:
+        section.rows.append(["dysts 0.96", "not installed", "-"])
+        return [section]
+    common = [n for n in names if _has_reference(n)]
+    dop = [_dysts_time(n, method="DOP853") for n in common]
+    section.rows.append([f"dysts make_trajectory(1000, method='DOP853'), {len(common)} systems",
+                         fmt(sum(dop)), f"{sum(dop) / warm_total:.0f}x slower"])
+    # The default (Radau) takes ~10 s per system: time a spread-out subset.
+    subset = common[:: (1 if quick else 5)][: (2 if quick else None)]
+    radau = [_dysts_time(n) for n in subset]
+    ours_subset = []
+    for n in subset:
+        t0 = time.perf_counter()
+        make_trajectory(n, 1000)
+        ours_subset.append(time.perf_counter() - t0)
+    per_system = [r / max(o, 1e-9) for r, o in zip(radau, ours_subset)]
+    section.rows.append([f"dysts make_trajectory(1000) default Radau, {len(subset)} systems "
+                         f"(every {'' if quick else '5th'} system)", fmt(sum(radau)),
+                         f"median {statistics.median(per_system):.0f}x slower per system "
+                         f"(in-process), extrapolated to all {len(common)}: "
+                         f"{fmt(sum(radau) * len(common) / len(subset))}"])
+    return [section]
+
+
+def _has_reference(name):
+    import dysts.flows
+    return hasattr(dysts.flows, name)
