@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 from numba import njit, types
-from scipy.spatial.distance import pdist
 
 from .compile import RHS_SIG, compile_system, compile_tangent
+from .fractal import gp_dimension
 from .registry import System, get_system
 from .solvers import DOP853, IntegrationError, integrate
 from .solvers.erk import STATUS_TEXT, integrate_erk
@@ -215,30 +215,15 @@ def kaplan_yorke_dimension(spectrum) -> float:
 
 # -------------------------------------------------------------------- other invariants
 def correlation_dimension(y, *, n_points=2000, fit_range=(0.005, 0.05)):
-    """Grassberger–Procaccia correlation dimension of a point cloud.
+    """Correlation dimension of a long trajectory ``y`` (n, dim) for the registry.
 
-    ``y`` (n, dim) is standardised per coordinate, ``n_points`` evenly spaced samples are
-    kept (evenly spaced in time: with a long trajectory their temporal neighbours are far
-    apart, which avoids the Theiler correction), and the slope of log C(r) against log r is
-    fitted by least squares on 20 log-spaced radii between the radii at which the
-    correlation sum C(r) equals ``fit_range`` (i.e. between those quantiles of the pairwise
-    distances).
-
-    Reference: P. Grassberger and I. Procaccia, Physica D 9 (1983) 189-208.
+    Grassberger–Procaccia (:func:`dysts_bench.fractal.gp_dimension`) on standardised
+    coordinates, ``n_points`` samples evenly spaced in time (with a long trajectory their
+    temporal neighbours are far apart, so no Theiler window is needed), C(r) fitted on 20
+    log-spaced radii between its ``fit_range`` levels.
     """
-    y = np.asarray(y, dtype=float)
-    if y.ndim == 1:
-        y = y[:, None]
-    sd = y.std(axis=0)
-    y = (y - y.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    idx = np.linspace(0, len(y) - 1, min(n_points, len(y))).astype(int)
-    d = np.sort(pdist(y[idx]))
-    d = d[d > 0]
-    lo, hi = np.quantile(d, fit_range)
-    radii = np.geomspace(lo, hi, 20)
-    C = np.searchsorted(d, radii, side="right") / d.size
-    slope, _ = np.polyfit(np.log(radii), np.log(C), 1)
-    return float(slope)
+    return gp_dimension(y, max_points=n_points, quantiles=fit_range, n_radii=20, theiler=0,
+                        standardize=True)
 
 
 def dominant_period(y, dt) -> float:
