@@ -119,7 +119,10 @@ def cmd_annotate(args):
         registry._cached_default.cache_clear()
         text = ("# Maximum Lyapunov exponents: dysts-bench vs the reference package\n\n"
                 "Produced by `dysts-bench annotate --report-only --report FILE` from the values "
-                "stored in systems.json.\n\n" + lyapunov_report())
+                "stored in systems.json (method and settings: the `invariants.methods` of each "
+                "entry). Relative difference = (dysts - ours) / ours; a note explains every "
+                "difference above 20%. Delay systems are annotated separately.\n\n"
+                + lyapunov_report())
         Path(args.report).write_text(text)
         print(f"wrote {args.report}")
 
