@@ -10,7 +10,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install test demo bench bench-quick lint clean
+.PHONY: install test demo bench bench-quick lint clean dataset verify-dataset
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m tests.benchmarks --quick
+
+dataset: install
+	$(BIN)/python -m dysts_bench.dataset --canonical --workers 2
+
+verify-dataset: install
+	$(BIN)/python -m dysts_bench.dataset verify
 
 lint: install
 	$(BIN)/python -m pip install -q ruff

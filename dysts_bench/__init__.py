@@ -1,10 +1,24 @@
-"""dysts-bench: a benchmark dataset of chaotic dynamical systems and a forecasting leaderboard."""
+"""dysts-bench: a benchmark dataset of chaotic dynamical systems and a forecasting leaderboard.
+
+The public names are imported lazily, so that ``import dysts_bench`` (e.g. in a forecaster
+worker process) does not load numba until an integrator is needed.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .registry import System, get_system, list_systems, load_registry  # noqa: E402
-from .compile import compile_system  # noqa: E402
-from .trajectory import make_trajectory  # noqa: E402
+_EXPORTS = {
+    "System": ".registry", "get_system": ".registry", "list_systems": ".registry",
+    "load_registry": ".registry", "compile_system": ".compile",
+    "make_trajectory": ".trajectory", "Forecaster": ".forecaster",
+}
+__all__ = [*_EXPORTS, "__version__"]
 
-__all__ = ["System", "get_system", "list_systems", "load_registry", "compile_system",
-           "make_trajectory", "__version__"]
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'dysts_bench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value

@@ -381,6 +381,19 @@ def diff(node, wrt: str, aux_deriv):
     raise ExpressionError(f"cannot differentiate node {tag}")
 
 
+def is_discontinuous(node) -> bool:
+    """Whether the expression may jump (sign, heaviside, floor, mod, where/if-else).
+
+    The Jacobian of such a right-hand side exists only almost everywhere: tangent
+    dynamics built from it miss the jump (saltation) at the switching surfaces.
+    """
+    if node[0] == "where" or node[0] == "call" and node[1] in ("sign", "heaviside", "floor", "mod"):
+        return True
+    if node[0] == "bin" and node[1] == "%":
+        return True
+    return any(is_discontinuous(c) for c in _children(node))
+
+
 # ------------------------------------------------------------------------ back ends
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2, "neg": 3, "**": 4}
 _NP_NAMES = {"abs": "np.abs", "min": "min", "max": "max", "cbrt": "np.cbrt"}

@@ -440,8 +440,22 @@ def _spearman_kernel(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
     return _pearson_along_time(_average_ranks(yt), _average_ranks(yp))
 
 
+def _kendall_small(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b by counting pairs (for very short series, where SciPy's p-value
+    computation divides by zero)."""
+    i, j = np.triu_indices(yt.shape[-1], k=1)
+    st = np.sign(yt[..., j] - yt[..., i])
+    sp = np.sign(yp[..., j] - yp[..., i])
+    num = (st * sp).sum(axis=-1)
+    den = np.sqrt((st != 0).sum(axis=-1) * (sp != 0).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
 def _kendall_kernel(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
     m, dim, n = yt.shape
+    if n < 4:
+        return _kendall_small(yt, yp)
     with warnings.catch_warnings():
         # Constant inputs give NaN (documented); silence SciPy's warning about it.
         warnings.simplefilter("ignore")

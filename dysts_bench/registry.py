@@ -142,6 +142,12 @@ class System:
         """Parsed (definitions, equations): lists of expression trees."""
         return _parse_system(self)
 
+    @cached_property
+    def discontinuous(self) -> bool:
+        """Whether the right-hand side can jump (see :func:`expressions.is_discontinuous`)."""
+        defs, eqs = self.trees
+        return any(ex.is_discontinuous(t) for t in [*defs, *eqs])
+
     @property
     def maximum_lyapunov(self) -> float | None:
         value = self.invariants.get("maximum_lyapunov")

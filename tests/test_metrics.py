@@ -697,3 +697,13 @@ def test_power_spectrum_error():
     assert np.isnan(M.power_spectrum_error(y_true, y_pred)[1])
     with pytest.raises(ValueError, match="at least 4"):
         M.power_spectrum_error(T3, P3)
+
+
+def test_kendall_on_very_short_series():
+    """Two or three samples (the shortest horizon prefixes): counted by hand."""
+    from dysts_bench.metrics import kendall
+    assert kendall(np.array([1.0, 2.0]), np.array([3.0, 5.0])) == pytest.approx(1.0)
+    assert kendall(np.array([1.0, 2.0]), np.array([5.0, 3.0])) == pytest.approx(-1.0)
+    # pairs (1,2): +,+ ; (1,3): +,- ; (2,3): +,- -> (1 - 2) / 3
+    assert kendall(np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 0.5])) == pytest.approx(-1 / 3)
+    assert np.isnan(kendall(np.array([1.0, 1.0]), np.array([1.0, 2.0])))

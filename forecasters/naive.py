@@ -1,0 +1,26 @@
+"""Naive (persistence) forecast: the last observed state, held constant."""
+
+import numpy as np
+
+from dysts_bench.forecaster import Forecaster
+
+
+class NaiveForecaster(Forecaster):
+    """Repeat the last value of the context for every future step.
+
+    The reference point of the leaderboard's skill scores: any method that cannot beat
+    persistence has learned nothing about the dynamics.
+    """
+
+    name = "naive"
+    version = "1"
+
+    def __init__(self):
+        pass
+
+    def fit(self, context, *, dt, info=None):
+        self.last_ = context[-1].copy()
+        return self
+
+    def predict(self, horizon):
+        return np.repeat(self.last_[None, :], horizon, axis=0)
