@@ -55,7 +55,7 @@ def test_fixed_step_convergence_order(damped_rotation, method, order):
         ytmp = np.empty(2)
         for i in range(round(T / h)):
             damped_rotation.rhs(i * h, y, damped_rotation.params, K[0])
-            rk_stages(damped_rotation.rhs, i * h, y, h, damped_rotation.params, Amat, c, 1, s, K, ytmp)
+            rk_stages(damped_rotation.rhs, i * h, y, h, damped_rotation.params, Amat, c, 1, s, K, ytmp, np.empty(2))
             y = y + h * (b @ K[:s])
         return np.max(np.abs(y - rotation_exact(T, 1.0, 0.5)))
 
@@ -77,11 +77,11 @@ def test_dense_output_order(damped_rotation, method, order):
         K = np.zeros((c.size, 2))
         ytmp = np.empty(2)
         f(0.0, y0, p, K[0])
-        rk_stages(f, 0.0, y0, h, p, Amat, c, 1, s, K, ytmp)
+        rk_stages(f, 0.0, y0, h, p, Amat, c, 1, s, K, ytmp, np.empty(2))
         # Exact end point isolates the interpolant's own error.
         y1 = y0 + h * (b @ K[:s])
         f(h, y1, p, K[s])
-        rk_stages(f, 0.0, y0, h, p, Amat, c, s + 1, c.size, K, ytmp)
+        rk_stages(f, 0.0, y0, h, p, Amat, c, s + 1, c.size, K, ytmp, np.empty(2))
         F = np.empty((3 + dense.shape[0], 2))
         dense_coefficients(y0, y1, h, K, s, dense, F)
         out = np.empty(2)

@@ -29,18 +29,23 @@ _STATS = types.UniTuple(types.int64, 4)
 
 
 @njit(cache=True, nogil=True)
-def rk_stages(f, t, y, h, p, A, c, first, last, K, ytmp):
-    """Fill stages ``first..last-1`` of ``K``: k_i = f(t + c_i h, y + h sum_j A_ij k_j)."""
+def rk_stages(f, t, y, h, p, A, c, first, last, K, ytmp, kbuf):
+    """Fill stages ``first..last-1`` of ``K``: k_i = f(t + c_i h, y + h sum_j A_ij k_j).
+
+    ``ytmp`` and ``kbuf`` are work vectors of the state's size.
+    """
     n = y.size
     for i in range(first, last):
         for m in range(n):
             acc = 0.0
             for j in range(i):
-                a = A[i, j]
-                if a != 0.0:
-                    acc += a * K[j, m]
+                acc += A[i, j] * K[j, m]
             ytmp[m] = y[m] + h * acc
-        f(t + c[i] * h, ytmp, p, K[i])
+        # Write through a persistent row buffer: taking the view K[i] for the call would
+        # cost a reference-count round trip per stage, more than a small RHS itself.
+        f(t + c[i] * h, ytmp, p, kbuf)
+        for m in range(n):
+            K[i, m] = kbuf[m]
 
 
 @njit(cache=True, nogil=True)
@@ -100,6 +105,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     y = y0.copy()
     y_new = np.empty(n)
     ytmp = np.empty(n)
+    kbuf = np.empty(n)
     scale = np.empty(n)
     err_vec = np.empty(n)
     err3_vec = np.empty(n)
@@ -134,13 +140,15 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
         final = h >= t_end - t
         if final:
             h = t_end - t
-        rk_stages(f, t, y, h, p, A, c, 1, s, K, ytmp)
+        rk_stages(f, t, y, h, p, A, c, 1, s, K, ytmp, kbuf)
         for m in range(n):
             acc = 0.0
             for j in range(s):
                 acc += b[j] * K[j, m]
             y_new[m] = y[m] + h * acc
-        f(t + h, y_new, p, K[s])
+        f(t + h, y_new, p, kbuf)
+        for m in range(n):
+            K[s, m] = kbuf[m]
         n_fev += s
         error_scale(y, y_new, rtol, atol, scale)
         for m in range(n):
@@ -172,7 +180,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
             t_new = t_end if final else t + h
             if i_out < n_out and t_eval[i_out] <= t_new:
                 if S > s + 1:
-                    rk_stages(f, t, y, h, p, A, c, s + 1, S, K, ytmp)
+                    rk_stages(f, t, y, h, p, A, c, s + 1, S, K, ytmp, kbuf)
                     n_fev += S - s - 1
                 dense_coefficients(y, y_new, h, K, s, dense, F)
                 while i_out < n_out and t_eval[i_out] <= t_new:
