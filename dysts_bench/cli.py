@@ -33,6 +33,8 @@ def _parse_filters(items):
 def cmd_systems(args):
     from .registry import System, get_system, list_systems
     filters = _parse_filters(args.filter)
+    if "dimension" in filters:
+        filters["dim"] = filters.pop("dimension")
     bad = [k for k in filters if k not in System.__dataclass_fields__ and k != "dim"]
     if bad:
         raise SystemExit(f"unknown filter field(s) {bad}; try dim, delay, nonautonomous, hamiltonian")
