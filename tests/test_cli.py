@@ -8,7 +8,11 @@ from dysts_bench.cli import main
 def test_systems_filter_by_dimension(capsys):
     assert main(["systems", "--filter", "dimension=4"]) == 0
     out = capsys.readouterr().out
-    assert "HyperRossler" in out and "│ Lorenz " not in out and "19 systems" in out
+    from dysts_bench import get_system, list_systems
+    four = list_systems(dim=4)
+    assert all(get_system(n).dim == 4 for n in four)
+    assert f"{len(four)} systems" in out
+    assert "HyperRossler" in out and "│ Lorenz " not in out
 
 
 def test_show_renders_equations(capsys):
