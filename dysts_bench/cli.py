@@ -108,8 +108,9 @@ def cmd_trajectory(args):
 
 #: Hand-written notes for the Lyapunov report, where the automatic ones do not apply.
 REPORT_NOTES = {
-    "VossDelay": "not annotated: the tangent integration of its pseudospectral approximation "
-                 "fails (step size underflow) for 13 to 33 nodes; left open",
+    "VossDelay": "maximum exponent only, by the direct two-trajectory method: the tangent "
+                 "integration of its pseudospectral approximation fails (step size underflow) "
+                 "for 13 to 33 nodes",
 }
 
 
