@@ -14,19 +14,25 @@ ODE_SYSTEMS = [n for n in list_systems() if not get_system(n).delay]
 
 
 def test_registry_is_complete():
-    published = [line.split("\t")[0] for line in
-                 open(_reference_list()).read().splitlines() if line and not line.startswith("#")][1:]
-    missing = sorted(set(published) - set(list_systems()))
-    assert len(list_systems()) >= 135 and not missing, f"missing: {missing}"
+    names = set(list_systems())
+    assert len(names) >= 135
+    assert {"MackeyGlass", "IkedaDelay", "SprottDelay", "VossDelay", "ScrollDelay",
+            "PiecewiseCircuit"} <= set(list_systems(delay=True))
+    reference = _reference_list()
+    if reference is not None:  # the published list, where ../shared/reference is at hand
+        published = [line.split("\t")[0] for line in reference.read_text().splitlines()
+                     if line and not line.startswith("#")][1:]
+        assert not sorted(set(published) - names), "missing published systems"
 
 
 def _reference_list():
     from pathlib import Path
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent.parent / "shared" / "reference" / "published_systems.tsv",):
+    for candidate in (here.parent.parent / "shared" / "reference" / "published_systems.tsv",
+                      here.parent / "shared" / "reference" / "published_systems.tsv"):
         if candidate.exists():
             return candidate
-    pytest.skip("the published reference list (../shared/reference) is not available")
+    return None
 
 
 def _numpy_rhs(system, state, t=0.0):
