@@ -14,7 +14,7 @@ from numba import njit, types
 
 from .compile import RHS_SIG, compile_system, compile_tangent
 from .fractal import gp_dimension
-from .registry import System, get_system
+from .registry import get_system
 from .solvers import DOP853, IntegrationError, integrate
 from .solvers.erk import STATUS_TEXT, integrate_erk
 from .trajectory import make_trajectory

@@ -18,6 +18,7 @@ import numpy as np
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
 from .erk import STATUS_TEXT, integrate_erk, integrate_erk_batch
+from .inputs import check_inputs
 from .rosenbrock23 import integrate_rosenbrock23
 
 EXPLICIT = {"dop853": DOP853, "dopri5": DOPRI5}
@@ -65,23 +66,8 @@ def integrate(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-12, ato
     """
     if compiled.system.delay:
         raise IntegrationError(f"{compiled.system.name} is a delay system; use integrate_delay")
-    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
-    if t_eval.ndim != 1 or t_eval.size == 0:
-        raise ValueError("t_eval must be a non-empty 1-D array")
-    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    t0 = float(t_eval[0] if t0 is None else t0)
-    if t_eval[0] < t0:
-        raise ValueError("t_eval must start at or after t0")
-    if not (rtol > 0 and atol > 0):
-        raise ValueError("rtol and atol must be positive")
-    y0 = np.ascontiguousarray(y0, dtype=np.float64)
+    y0, t_eval, t0 = check_inputs(compiled, y0, t_eval, t0, rtol, atol)
     dim = compiled.dim
-    if y0.shape[-1:] != (dim,) or y0.ndim > 2:
-        raise ValueError(f"{compiled.system.name}: initial condition must have shape ({dim},) "
-                         f"or (m, {dim}), got {y0.shape}")
-    if not np.all(np.isfinite(y0)):
-        raise ValueError(f"{compiled.system.name}: initial condition is not finite")
     args = (float(rtol), float(atol), float(first_step), int(max_steps))
 
     if method in EXPLICIT:

@@ -57,10 +57,11 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import DDE_SIG, CompiledSystem, compile_system
-from .control import error_scale, rms_norm, step_factor
+from .control import error_scale, step_factor
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
-from .erk import STATUS_TEXT, dense_coefficients, dense_eval
+from .erk import STATUS_TEXT, dense_coefficients, dense_eval, embedded_error
+from .inputs import check_inputs
 
 __all__ = ["integrate_delay", "delay_trajectory", "delay_embedding", "delay_lags",
            "delay_of", "integrate_dde", "N_BREAKS", "STATUS_TEXT"]
@@ -238,21 +239,7 @@ def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, 
         f(t + h, y_new, ylag, p, K[s])
         n_fev += s
         error_scale(y, y_new, rtol, atol, scale)
-        for m in range(n):
-            acc = 0.0
-            acc3 = 0.0
-            for j in range(s + 1):
-                acc += e5[j] * K[j, m]
-                acc3 += e3[j] * K[j, m]
-            err_vec[m] = acc
-            err3_vec[m] = acc3
-        if use_e3:
-            e5n = rms_norm(err_vec, scale) ** 2
-            e3n = rms_norm(err3_vec, scale) ** 2
-            denom = e5n + 0.01 * e3n
-            err = abs(h) * e5n / math.sqrt(denom) if denom > 0.0 else 0.0
-        else:
-            err = abs(h) * rms_norm(err_vec, scale)
+        err = embedded_error(K, s, e5, e3, use_e3, h, scale, err_vec, err3_vec)
         if not math.isfinite(err):
             err = 1e10
         if err <= 1.0:
@@ -357,26 +344,11 @@ def integrate_delay(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-1
         raise IntegrationError(f"{name} is not a delay system; use integrate")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {tuple(METHODS)}")
-    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
-    if t_eval.ndim != 1 or t_eval.size == 0:
-        raise ValueError("t_eval must be a non-empty 1-D array")
-    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    t0 = float(t_eval[0] if t0 is None else t0)
-    if t_eval[0] < t0:
-        raise ValueError("t_eval must start at or after t0")
-    if not (rtol > 0 and atol > 0):
-        raise ValueError("rtol and atol must be positive")
+    y0, t_eval, t0 = check_inputs(compiled, y0, t_eval, t0, rtol, atol)
     tau = delay_of(compiled) if tau is None else float(tau)
     if not (math.isfinite(tau) and tau > 0):
         raise ValueError(f"{name}: the delay must be positive and finite, got {tau}")
-    y0 = np.ascontiguousarray(y0, dtype=np.float64)
     dim = compiled.dim
-    if y0.shape[-1:] != (dim,) or y0.ndim > 2:
-        raise ValueError(f"{name}: initial condition must have shape ({dim},) "
-                         f"or (m, {dim}), got {y0.shape}")
-    if not np.all(np.isfinite(y0)):
-        raise ValueError(f"{name}: initial condition is not finite")
     A, c, b, e5, e3, dense = METHODS[method].arrays
     order = METHODS[method].error_order
     rows = y0 if y0.ndim == 2 else y0[None]

@@ -49,6 +49,36 @@ def rk_stages(f, t, y, h, p, A, c, first, last, K, ytmp, kbuf):
 
 
 @njit(cache=True, nogil=True)
+def embedded_error(K, s, e5, e3, use_e3, h, scale, err_vec, err3_vec):
+    """Scaled norm of the local error estimate h * sum_j e_j k_j over stages 0..s.
+
+    With a second estimator (``use_e3``) this is Hairer's DOP853 norm: the 5th-order
+    estimate, damped where the 3rd-order one shows it is pessimistic. NaN when a trial
+    stage left the domain (e.g. a negative base of a fractional power), so that the
+    caller rejects the step.
+    """
+    n = err_vec.size
+    for m in range(n):
+        acc = 0.0
+        acc3 = 0.0
+        for j in range(s + 1):
+            acc += e5[j] * K[j, m]
+            acc3 += e3[j] * K[j, m]
+        err_vec[m] = acc
+        err3_vec[m] = acc3
+    if not use_e3:
+        return abs(h) * rms_norm(err_vec, scale)
+    e5n = rms_norm(err_vec, scale) ** 2
+    e3n = rms_norm(err3_vec, scale) ** 2
+    denom = e5n + 0.01 * e3n
+    if denom > 0.0:
+        return abs(h) * e5n / math.sqrt(denom)
+    if denom == 0.0:
+        return 0.0
+    return math.nan
+
+
+@njit(cache=True, nogil=True)
 def dense_coefficients(y, y_new, h, K, s, dense, F):
     """Coefficients F of the interpolant over one step (Hairer's nested form).
 
@@ -151,28 +181,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
             K[s, m] = kbuf[m]
         n_fev += s
         error_scale(y, y_new, rtol, atol, scale)
-        for m in range(n):
-            acc = 0.0
-            acc3 = 0.0
-            for j in range(s + 1):
-                acc += e5[j] * K[j, m]
-                acc3 += e3[j] * K[j, m]
-            err_vec[m] = acc
-            err3_vec[m] = acc3
-        if use_e3:
-            # Hairer's DOP853 norm: the 5th-order estimate, damped where the 3rd-order
-            # one shows the 5th is pessimistic.
-            e5n = rms_norm(err_vec, scale) ** 2
-            e3n = rms_norm(err3_vec, scale) ** 2
-            denom = e5n + 0.01 * e3n
-            if denom > 0.0:
-                err = abs(h) * e5n / math.sqrt(denom)
-            elif denom == 0.0:
-                err = 0.0
-            else:  # NaN: a trial stage left the domain (e.g. a negative base of a power)
-                err = math.nan
-        else:
-            err = abs(h) * rms_norm(err_vec, scale)
+        err = embedded_error(K, s, e5, e3, use_e3, h, scale, err_vec, err3_vec)
         if not math.isfinite(err):
             err = 1e10  # a blown-up trial step: shrink and retry
         if err <= 1.0:

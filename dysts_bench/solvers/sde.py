@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import RHS_SIG
+from .inputs import check_inputs
 
 SUCCESS, NON_FINITE = 0, 3
 
@@ -136,18 +137,8 @@ def integrate_sde(compiled, y0, t_eval, sigma, *, t0=None, substeps=None, max_st
     if system.delay:
         raise IntegrationError(f"{system.name}: delay systems are not supported by the SDE "
                                "integrator")  # TODO: stochastic delay integrator
-    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
-    if t_eval.ndim != 1 or t_eval.size == 0:
-        raise ValueError("t_eval must be a non-empty 1-D array")
-    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    t0 = float(t_eval[0] if t0 is None else t0)
-    if t_eval[0] < t0:
-        raise ValueError("t_eval must start at or after t0")
+    y0, t_eval, t0 = check_inputs(compiled, y0, t_eval, t0, batch=False)
     dim = compiled.dim
-    y0 = np.ascontiguousarray(y0, dtype=np.float64)
-    if y0.shape != (dim,):
-        raise ValueError(f"{system.name}: initial condition must have shape ({dim},), got {y0.shape}")
     sigma = np.array(np.broadcast_to(np.asarray(sigma, dtype=np.float64), (dim,)), order="C")
     if np.any(sigma < 0) or not np.all(np.isfinite(sigma)):
         raise ValueError("sigma must be finite and non-negative")
