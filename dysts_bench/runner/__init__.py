@@ -1,0 +1,337 @@
+"""The benchmark runner: every (forecaster, system, series) task in its own process.
+
+Process model
+-------------
+::
+
+    parent (holds tasks: context AND future; scores; writes results)
+      │  pipes: pickled job in, safe-format reply out (JSON + raw float64, never pickle)
+      ├── worker host 1  (fresh interpreter started with subprocess, never sees a future)
+      │     imports the forecaster once, then for each job:
+      │       └── task process (os.fork of the host, or a fresh interpreter with
+      │           isolation="spawn"): own process group, RLIMIT_AS, empty working dir,
+      │           stdout/stderr to a log, fit + predict, reply, exit
+      ├── worker host 2 ...
+      ├── (or the same hosts inside Dask workers: ``scheduler="local"`` or ``"tcp://..."``)
+      └── scoring processes (``workers > 1``): our code only; they get future + forecast
+
+* **Fresh state per task.** A task process is forked from its host, a clean interpreter
+  that has imported the forecaster's code but never held any task data: the job's bytes
+  are read into one reusable buffer that is zeroed after every task and are unpickled
+  only inside the task process. No state (caches, globals, earlier contexts) survives
+  from one task to the next, yet the per-task cost is a fork (~1 ms) rather than an
+  interpreter start plus imports (~1-2 s, or more with torch): that is the trade-off of
+  the reusable hosts. ``isolation="spawn"`` starts a fresh interpreter per task instead
+  (for code that is not fork-safe; slower).
+* **Limits.** The host kills the task's process group when ``timeout`` seconds have
+  passed since the fork. The task process sets ``RLIMIT_AS`` (hard, so it cannot be
+  raised back) to its address-space size at start plus ``memory``; the peak RSS of the
+  task process comes from ``wait4``. Every host, task and scoring process also asks the
+  kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``), so a SIGKILLed run
+  leaves nothing behind.
+* **Replies are never unpickled by the parent**: a worker may run hostile code, so it
+  answers in a plain format (JSON + raw float64 bytes, :func:`pack`/:func:`unpack`) that
+  the parent validates; the parent re-checks the forecast's shape itself.
+* **Outcomes** are statuses, never crashes of the run: ``ok``, ``nonfinite`` (NaN/inf in
+  the forecast: scored, non-finite steps count as errors), ``bad_shape``, ``error``
+  (exception; traceback recorded), ``timeout``, ``memory``, ``crashed`` (died without a
+  reply: signal or exit code and the tail of its output recorded), ``leak`` (tried to
+  reach the evaluation data; see below).
+
+Leak prevention
+---------------
+1. *By construction.* A task process receives the context, the public ``info``
+   (``dt``, ``pts_per_period``, ``dim``, plus ``system`` only for ``uses_system_name``
+   entries) and the forecaster's target and parameters: no future, no file path, no
+   series index, seed or evaluation kind. The parent keeps the future and scores.
+2. *Fresh evaluation.* ``--fresh SEED`` evaluates on initial conditions drawn at run time;
+   their futures exist only in the parent's memory, so no lookup of shipped or
+   regenerated files can find them.
+3. *Guard* (:class:`Guard`), installed in every worker before the forecaster's code is
+   imported: an import hook (``sys.meta_path`` finder) refuses ``dysts_bench.dataset``
+   (the data and its deterministic generator) and, unless the forecaster declares
+   ``uses_system_name``, the registry, compiler, integrators and invariants; modules
+   already imported are removed from ``sys.modules`` and names re-exported from them are
+   replaced by tripwires. An audit hook (PEP 578; cannot be removed once added) refuses
+   Python-level opens (``open``, ``io.open_code``, ``os.open``, numpy/pandas file
+   readers), links and subprocess command lines that touch protected paths: the dataset
+   package and files, the results directory, ``systems.json`` and the compile cache
+   (when the system name is not declared) and anything in ``protect``. In a task
+   process a violation writes a notice to the host and kills the process at once, so it
+   cannot be caught and hidden: the task is recorded as ``leak``.
+4. *Detection.* Readers in C (pyarrow's Parquet reader, ctypes) bypass the audit hook.
+   The parent therefore flags a forecast that reproduces the stored (float32) future
+   bit for bit on most steps, including late ones — impossible for an honest model of a
+   chaotic system past a few Lyapunov times — as ``leak`` too.
+
+Results
+-------
+``results_dir/<name>-<hash>.<evaluation>.jsonl``: one JSON line per task, the run's file
+(rewritten atomically at the end of every run, sorted, one line per task). While a run
+is going, each finished task is written to
+``results_dir/.tasks/<name>-<hash>.<evaluation>/<system>/<series>.json`` (temp file,
+fsync, ``os.replace``): a SIGKILLed run loses only the tasks in flight, ``resume``
+skips tasks whose record exists with the same task hash (context, future, ``dt``,
+Lyapunov exponent), and concurrent runs on the same directory cannot corrupt or duplicate
+a record (same file name, atomic replace). ``<name>-<hash>`` identifies the forecaster
+run: name, version, parameters, whether it was tuned and :data:`PROTOCOL_VERSION`.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import pickle
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..forecaster import params_hash, public_info, resolve_spec
+from .cli import add_cli, cmd_forecasters, cmd_run  # noqa: F401 - re-exported
+from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # noqa: F401 - re-exported
+from .executors import DaskExecutor, LocalExecutor, _Job
+from .isolation import DATA_MODULES, SYSTEM_MODULES, Guard, LeakageError, _default_protect, parse_size
+from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _dataset_protocol, _display_target,
+                      _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
+from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
+from .store import ResultStore, _atomic_write, _slug, read_results  # noqa: F401 - re-exported
+from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
+from .wire import pack, unpack  # noqa: F401 - re-exported
+
+__all__ = ["run", "add_cli", "RunResult", "Guard", "LeakageError", "STATUSES", "PROTOCOL_VERSION",
+           "RECORD_SCHEMA", "adhoc_tasks", "AdhocTask", "read_results", "parse_size"]
+
+
+# ---------------------------------------------------------------------------
+# run()
+# ---------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    """What :func:`run` did."""
+
+    run_id: str
+    forecaster: dict
+    records: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    skipped: int = 0
+    elapsed: float = 0.0
+    #: seconds spent starting the workers, tuning, and running the tasks
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict:
+        return dict(collections.Counter(r["status"] for r in self.records))
+
+    def by_key(self) -> dict:
+        return {(r["evaluation"], r["system"], r["series"]): r for r in self.records}
+
+
+def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
+        memory="4GB", resume=True, progress=True, params=None, tune=False, train_source=None, isolation="fork",
+        protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
+        score_workers=None) -> RunResult:
+    """Benchmark one forecaster on ``tasks``; every task in its own process.
+
+    Parameters
+    ----------
+    forecaster_spec : str, Forecaster class or instance, function or ForecasterSpec
+        See :func:`dysts_bench.forecaster.resolve_spec`.
+    tasks : iterable
+        Objects with ``system``, ``series``, ``context`` (n, dim), ``future``
+        (horizon, dim) and ``info`` (``dt``, ``pts_per_period``, ``dim``,
+        ``maximum_lyapunov``, ``evaluation``, ...), e.g. from
+        ``dysts_bench.dataset.iter_tasks`` or :func:`adhoc_tasks`.
+    results_dir : path
+        Where run files (and the per-task records under ``.tasks/``) go.
+    workers : int
+        Concurrent tasks (worker hosts), or Dask workers of a LocalCluster.
+    scheduler : None, "local", "tcp://host:port" or distributed.Client
+        None: local process pool. Otherwise run the tasks on Dask.
+    timeout : float
+        Seconds per task (fit + predict), or per system for tuning.
+    memory : str or int
+        Address space a task may add to its worker's baseline (``RLIMIT_AS``), e.g. "4GB";
+        None for no limit.
+    resume : bool
+        Skip tasks that already have a record (same forecaster, parameters and task data).
+    params : dict
+        Forecaster parameters (override those of ``forecaster_spec``).
+    tune : bool
+        Tune hyperparameters per system first (``Forecaster.tune`` on the training
+        trajectory and its validation tail from ``train_source(system) -> (context,
+        valid, info)``; default ``dysts_bench.dataset.load_train``). Test data are never
+        used for tuning.
+    isolation : "fork" or "spawn"
+        Task processes forked from a clean worker host (fast) or fresh interpreters.
+    protect : iterable of paths
+        Extra paths a forecaster may not open (see :class:`Guard`).
+    retry_failed : bool
+        With ``resume``, run again the tasks whose record is not ``ok``/``nonfinite``.
+    threads : int
+        BLAS/OpenMP threads per worker (default: the environment's, else 1).
+    score_workers : int
+        Processes that score forecasts (the parent keeps the futures; workers never see
+        them). Default: none (inline) for one worker, else half the usable cores.
+
+    Returns
+    -------
+    RunResult
+        ``records`` holds the records of all requested tasks (new and resumed).
+    """
+    t_start = time.monotonic()
+    if isolation not in ("fork", "spawn"):
+        raise ValueError(f"isolation must be 'fork' or 'spawn', got {isolation!r}")
+    if isolation == "fork" and not hasattr(os, "fork"):
+        isolation = "spawn"
+    spec = resolve_spec(forecaster_spec, params)
+    memory_bytes = parse_size(memory)
+    timeout = float(timeout)
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    checked = [_check_task(t) for t in tasks]
+    keys = [(evaluation_of(info), system, series) for system, series, _, _, info in checked]
+    if len(set(keys)) != len(keys):
+        dup = [k for k, n in collections.Counter(keys).items() if n > 1][0]
+        raise ValueError(f"duplicate task {dup}")
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    run_uuid = uuid.uuid4().hex[:12]
+    sys_path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
+
+    protect_all, protect_system = _default_protect(results_dir, protect)
+    init = {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
+            "threads": threads, "tag": f"dysts-bench-{run_uuid}",
+            "block": DATA_MODULES, "protect": protect_all,
+            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
+    executor = None
+    records, files, skipped = [], [], 0
+    prog = None
+    scoring = None
+    if score_workers is None:
+        score_workers = 0 if int(workers) <= 1 else max(1, min(int(workers), os.cpu_count() or 1) // 2)
+    try:
+        n_workers = max(1, min(int(workers), len(checked)))
+        executor = (LocalExecutor(init, n_workers) if scheduler is None
+                    else DaskExecutor(init, scheduler, workers))
+        scoring = ScoringPool(min(score_workers, len(checked)))
+        from .. import metrics  # noqa: F401 - import the scoring code while the workers start
+        host_meta = executor.describe()
+        scoring.wait_ready()
+        timings = {"startup": time.monotonic() - t_start}
+        fmeta = host_meta["forecaster"]
+        do_tune = bool(tune) and fmeta["tunable"]
+        identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
+                    "tune": do_tune, "protocol": PROTOCOL_VERSION}
+        run_id = f"{_slug(fmeta['name'])}-{params_hash(identity)}"
+        store = ResultStore(results_dir, run_id, fsync=fsync)
+        forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
+                             "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
+                             "run_id": run_id}
+
+        # resume
+        existing = {}
+        todo = []
+        for (evaluation, system, series), item in zip(keys, checked):
+            if evaluation not in existing:
+                existing[evaluation] = store.existing(evaluation) if resume else {}
+            rec = existing[evaluation].get((system, series))
+            _, _, context, future, info = item
+            thash = task_hash(context, future, info)
+            if rec is not None and rec.get("task_hash") == thash and not (
+                    retry_failed and rec.get("status") not in SCORED):
+                records.append(rec)
+                skipped += 1
+                continue
+            todo.append((evaluation, item, thash))
+
+        uses_name = fmeta["uses_system_name"]
+        # tuning, once per (evaluation, system), on training data only
+        t_phase = time.monotonic()
+        tuned = {}
+        if do_tune and todo:
+            source = train_source
+            if source is None:
+                from ..dataset import load_train as source
+            tune_jobs = []
+            for evaluation, system in sorted({(ev, item[0]) for ev, item, _ in todo}):
+                prior = store.read_tune(evaluation, system) if resume else None
+                if prior is not None and not (retry_failed and prior.get("status") != "ok"):
+                    tuned[(evaluation, system)] = prior
+                    continue
+                train, valid, tinfo = source(system)
+                tinfo = {**dict(tinfo), "system": system}
+                job = {"op": "tune", "train": np.ascontiguousarray(train, dtype=np.float64),
+                       "valid": np.ascontiguousarray(valid, dtype=np.float64),
+                       "info": public_info(tinfo, uses_system_name=uses_name), "params": spec.params}
+                tune_jobs.append(_Job((evaluation, system), {"op": "tune", "timeout": timeout, "memory": memory_bytes,
+                                                             "max_values": 0},
+                                      pickle.dumps(job, protocol=5)))
+            for job, reply in executor.map(tune_jobs):
+                meta, _ = _safe_unpack(reply)
+                rec = {"system": job.key[1], "status": meta.get("status"), "params": meta.get("best"),
+                       "seconds": _num(meta.get("tune_seconds")), "error": meta.get("error")}
+                if rec["status"] != "ok" or not isinstance(rec["params"], dict):
+                    rec["status"] = rec["status"] if rec["status"] != "ok" else "error"
+                    rec["params"] = None
+                store.write_tune(job.key[0], job.key[1], _clean(rec))
+                tuned[job.key] = rec
+
+        # the tasks
+        jobs = []
+        for evaluation, (system, series, context, future, info), thash in todo:
+            trec = tuned.get((evaluation, system))
+            params = dict(spec.params)
+            if trec and trec.get("status") == "ok" and trec.get("params"):
+                params.update(trec["params"])
+            job = {"op": "predict", "context": context, "info": public_info(info, uses_system_name=uses_name),
+                   "horizon": len(future), "params": params}
+            header = {"op": "predict", "timeout": timeout, "memory": memory_bytes,
+                      "max_values": future.size}
+            jobs.append(_Job((evaluation, system, series), header, pickle.dumps(job, protocol=5),
+                             task=(system, series, context, future, info, thash, params, trec)))
+        timings["tuning"] = time.monotonic() - t_phase
+        t_phase = time.monotonic()
+        prog = _Progress(progress, len(jobs), fmeta["name"])
+        common = {"schema": RECORD_SCHEMA, "protocol_version": PROTOCOL_VERSION,
+                  "dataset_protocol_version": _dataset_protocol(), "run_uuid": run_uuid,
+                  "forecaster": forecaster_record, "versions": host_meta.get("versions", {}),
+                  "scoring_versions": _scoring_versions(), "hardware": host_meta.get("hardware", {}),
+                  "limits": {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
+                             "executor": "local" if scheduler is None else "dask"}}
+        pending = collections.deque()
+
+        def finish(item):
+            record = _finish_record(*item)
+            store.write(record)
+            records.append(record)
+            prog.advance(record["status"])
+        for job, reply in executor.map(jobs):
+            pending.append(_make_record(job, reply, common, do_tune, scoring))
+            while pending and (pending[0][1] is None or pending[0][1].done()):
+                finish(pending.popleft())
+        while pending:
+            finish(pending.popleft())
+        timings["tasks"] = time.monotonic() - t_phase
+        evaluations = sorted({k[0] for k in keys})
+        for evaluation in evaluations:
+            files.append(store.consolidate(evaluation))
+    finally:
+        interrupted = sys.exc_info()[0] is not None
+        if prog is not None:
+            prog.close()
+        if executor is not None:
+            executor.close(kill=interrupted)
+        if scoring is not None:
+            scoring.close()
+    order = {k: i for i, k in enumerate(keys)}
+    records.sort(key=lambda r: order.get((r["evaluation"], r["system"], r["series"]), 0))
+    result = RunResult(run_id=run_id, forecaster=forecaster_record, records=records, files=files,
+                       skipped=skipped, elapsed=time.monotonic() - t_start, timings=timings)
+    if progress if summary is None else summary:
+        print_summary(records)
+    return result

@@ -1,0 +1,122 @@
+"""Records: the statuses and versions a record carries, and how the parent turns a
+worker's reply (validated, checked for lookups, scored) into a record."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..forecaster import jsonable
+from .executors import _Job
+from .scoring import ScoringPool, _clean, lookup_suspect
+from .wire import unpack
+from .worker import _ERROR_CHARS, _tb
+
+#: Version of the scoring protocol (what a record means); bump when scores would change.
+PROTOCOL_VERSION = "1"
+#: Version of the record layout.
+RECORD_SCHEMA = 1
+STATUSES = ("ok", "nonfinite", "bad_shape", "error", "timeout", "memory", "crashed", "leak")
+#: Statuses that carry scores.
+SCORED = ("ok", "nonfinite")
+
+
+def _num(value, default=None):
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value) else default
+
+
+def _safe_unpack(reply: bytes):
+    try:
+        return unpack(reply)
+    except Exception as exc:  # noqa: BLE001 - a forged or truncated reply
+        return {"status": "crashed", "error": f"unreadable reply from the worker: {exc}"}, {}
+
+
+def _display_target(target: str) -> str:
+    from ..forecaster import builtin_dirs
+    where, _, name = target.rpartition(":")
+    for d in builtin_dirs():
+        try:
+            rel = Path(where).resolve().relative_to(d.resolve())
+            return f"builtin:{rel.with_suffix('')}:{name}"
+        except ValueError:
+            continue
+    return target
+
+
+def _dataset_protocol():
+    try:
+        from ..dataset.protocol import PROTOCOL_VERSION as v
+        return v
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _scoring_versions() -> dict:
+    import scipy
+    from .. import __version__
+    return {"dysts_bench": __version__, "numpy": np.__version__, "scipy": scipy.__version__}
+
+
+def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring=None):
+    """The record of one job (and the scoring future, if it is to be scored)."""
+    system, series, context, future, info, thash, params, trec = job.task
+    meta, arrays = _safe_unpack(reply)
+    status = meta.get("status")
+    if status not in STATUSES:
+        status, meta = "crashed", {"error": f"worker replied with an unknown status {status!r}", **meta}
+    error = meta.get("error")
+    host = meta.get("host") if isinstance(meta.get("host"), dict) else {}
+    forecast = arrays.get("forecast")
+    if status == "ok":
+        if forecast is None or forecast.shape != future.shape:
+            shape = None if forecast is None else forecast.shape
+            status, error = "bad_shape", f"forecast has shape {shape}, expected {future.shape}"
+        elif lookup_suspect(forecast, future):
+            status = "leak"
+            error = ("the forecast reproduces the stored future bit for bit on most steps "
+                     "(a lookup of the test data, not a forecast)")
+        elif not np.isfinite(forecast).all():
+            bad = ~np.isfinite(forecast).all(axis=1)
+            status = "nonfinite"
+            error = f"{int(bad.sum())} of {len(bad)} forecast steps contain NaN/inf (first at step {int(bad.argmax())})"
+    pending = None
+    if status in SCORED:
+        pending = (scoring or ScoringPool(0)).submit(future, forecast, info)
+    record = {
+        **{k: v for k, v in common.items() if k != "forecaster"},
+        "forecaster": {**common["forecaster"], "task_params": _clean(jsonable(params))},
+        "evaluation": job.key[0], "system": system, "series": series, "task_hash": thash,
+        "status": status, "error": None if error is None else str(error)[-_ERROR_CHARS:],
+        "phase": meta.get("phase"), "output_tail": meta.get("output_tail"),
+        "context_length": int(len(context)), "horizon": int(len(future)), "dim": int(context.shape[1]),
+        "dt": _num(info.get("dt")), "pts_per_period": _num(info.get("pts_per_period")),
+        "maximum_lyapunov": _num(info.get("maximum_lyapunov")),
+        "lyapunov_time_samples": _num(info.get("lyapunov_time_samples")),
+        "lyapunov_source": info.get("lyapunov_source"),
+        "tuning": None if not tuned_run else (None if trec is None else
+                                              {k: trec.get(k) for k in ("status", "params", "seconds", "error")}),
+        "fit_seconds": _num(meta.get("fit_seconds")), "predict_seconds": _num(meta.get("predict_seconds")),
+        "task_seconds": _num(host.get("task_seconds")), "wall_seconds": _num(job.wall),
+        "cpu_seconds": _num(host.get("cpu_seconds")),
+        "peak_rss_mb": None if _num(host.get("peak_rss_bytes")) is None else host["peak_rss_bytes"] / 2**20,
+        "memory_limit_mb": None if _num(meta.get("memory_limit_bytes")) is None
+        else meta["memory_limit_bytes"] / 2**20,
+        "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "attractor": None,
+        "scoring_errors": None,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return record, pending
+
+
+def _finish_record(record, pending) -> dict:
+    if pending is not None:
+        try:
+            record.update(pending.result())
+        except Exception as exc:  # noqa: BLE001 - the scorer itself failed: keep the record, say why
+            record["scoring_errors"] = {"scoring": _tb(exc)}
+    return _clean(record)

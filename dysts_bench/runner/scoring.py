@@ -1,0 +1,227 @@
+"""Scoring forecasts (in the parent, which alone holds the futures): :func:`score`, the
+lookup detector :func:`lookup_suspect`, and :class:`ScoringPool`, which scores in
+separate processes (our code only) so that the parent keeps up with many workers."""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+from .isolation import _set_pdeathsig
+from .wire import _recv_frame, _send_frame
+from .worker import _tb
+
+DEFAULT_HORIZONS = (0.5, 1, 2, 4, 8, 16, 24)
+
+
+def _clean(value):
+    """JSON-safe: NaN/inf -> None, numpy -> Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def lookup_suspect(forecast: np.ndarray, future: np.ndarray, min_steps: int = 16) -> bool:
+    """True if ``forecast`` reproduces the stored float32 future bit for bit on most steps,
+    including the second half: a table lookup, not a forecast of a chaotic system."""
+    n = len(future)
+    if n < min_steps:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        same = np.all(forecast.astype(np.float32) == future.astype(np.float32), axis=1)
+    return bool(same.mean() > 0.5 and same[n // 2:].mean() > 0.5)
+
+
+def _short_error(exc) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def score(future: np.ndarray, forecast: np.ndarray, info: dict, horizons=DEFAULT_HORIZONS) -> dict:
+    """All metrics of one forecast: whole horizon, at Lyapunov-time horizons, VPT, attractor.
+
+    A metric that fails is recorded as null (with the reason in ``scoring_errors``); the
+    others are kept.
+    """
+    from .. import metrics as M
+    out, errors = {}, {}
+
+    def each(compute, names, fill):
+        """``compute(names)`` for all names at once, else one by one (isolating failures)."""
+        try:
+            return _clean(compute(names))
+        except Exception:  # noqa: BLE001
+            result = {}
+            for name in names:
+                try:
+                    result[name] = _clean(compute([name])[name])
+                except Exception as exc:  # noqa: BLE001
+                    result[name], errors[f"{compute.__name__}:{name}"] = fill, _short_error(exc)
+            return result
+
+    def score_all(names):
+        return M.score_all(future, forecast, metrics=names)
+    out["metrics"] = each(score_all, list(M.METRIC_NAMES), None)
+    dt = float(info["dt"])
+    lam = info.get("maximum_lyapunov")
+    lam = float(lam) if lam is not None and np.isfinite(lam) and lam > 0 else None
+    vpt = {}
+    for metric in ("smape", "nrmse"):
+        try:
+            steps = float(M.valid_prediction_time(future, forecast, dt=None, metric=metric))
+            steps = steps if np.isfinite(steps) else None
+        except Exception as exc:  # noqa: BLE001
+            steps, errors[f"vpt:{metric}"] = None, _short_error(exc)
+        vpt[metric] = {"steps": steps,
+                       "time": None if steps is None else steps * dt,
+                       "lyapunov_times": None if steps is None or lam is None else steps * dt * lam}
+    out["vpt"] = vpt
+    out["horizons"] = list(horizons)
+    if lam is not None:
+        def horizon_scores(names):
+            return M.horizon_scores(future, forecast, dt=dt, lyapunov_exponent=lam, horizons=horizons,
+                                    metrics=names)
+        out["horizon_metrics"] = each(horizon_scores, list(M.METRIC_NAMES), [None] * len(horizons))
+    else:
+        out["horizon_metrics"] = None
+    attractor = {}
+    for name, kw in (("correlation_dimension_error", {"max_points": 500}), ("power_spectrum_error", {})):
+        fn = getattr(M, name, None)
+        if fn is None:
+            continue
+        try:
+            attractor[name] = _clean(float(fn(future, forecast, **kw)))
+        except Exception as exc:  # noqa: BLE001 - too short, degenerate: not defined
+            attractor[name], errors[f"attractor:{name}"] = None, _short_error(exc)
+    out["attractor"] = attractor
+    out["scoring_errors"] = errors or None
+    return out
+
+
+_SCORER_BOOT = ("import sys; from dysts_bench.runner.scoring import _scorer_main; "
+                "_scorer_main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
+
+
+def _scorer_main(rfd, wfd, parent_pid):
+    """A scoring process: our own code only (it never runs a forecaster), so pickle is fine."""
+    _set_pdeathsig()
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .. import metrics  # noqa: F401
+    _send_frame(wfd, pickle.dumps("ready"))
+    while True:
+        try:
+            future, forecast, info = pickle.loads(_recv_frame(rfd))
+        except EOFError:
+            return
+        try:
+            out = ("ok", score(future, forecast, info))
+        except BaseException as exc:  # noqa: BLE001
+            out = ("error", _tb(exc))
+        _send_frame(wfd, pickle.dumps(out, protocol=5))
+
+
+class _Scorer:
+    """Parent-side handle of a scoring process (started by the thread that uses it)."""
+
+    def __init__(self):
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        self.proc = subprocess.Popen([sys.executable, "-c", _SCORER_BOOT, str(r1), str(w2), str(os.getpid())],
+                                     pass_fds=(r1, w2), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     start_new_session=True)
+        os.close(r1)
+        os.close(w2)
+        self.w, self.r = w1, r2
+        pickle.loads(_recv_frame(self.r, deadline=time.monotonic() + 300))
+
+    def score(self, future, forecast, info):
+        _send_frame(self.w, pickle.dumps((future, forecast, info), protocol=5))
+        status, out = pickle.loads(_recv_frame(self.r))
+        if status != "ok":
+            raise RuntimeError(f"scoring failed:\n{out}")
+        return out
+
+    def close(self):
+        for fd in (self.w, self.r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class ScoringPool:
+    """Scores forecasts in ``n`` processes so the parent is not the bottleneck of many workers
+    (``n = 0``: score inline). Results are identical to inline scoring (same code)."""
+
+    def __init__(self, n: int):
+        self.n = int(n)
+        self.local = threading.local()
+        self.scorers = []
+        self.lock = threading.Lock()
+        self.pool = None
+        if self.n > 0:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(self.n, thread_name_prefix="dysts-bench-scorer")
+            # start the processes now, in parallel with the workers
+            self.starting = [self.pool.submit(self._scorer) for _ in range(self.n)]
+
+    def wait_ready(self):
+        for fut in getattr(self, "starting", []):
+            try:
+                fut.result()
+            except Exception:  # noqa: BLE001 - scoring falls back to inline
+                pass
+
+    def _scorer(self):
+        scorer = getattr(self.local, "scorer", None)
+        if scorer is None or scorer.proc.poll() is not None:
+            scorer = self.local.scorer = _Scorer()
+            with self.lock:
+                self.scorers.append(scorer)
+        return scorer
+
+    def _score(self, future, forecast, info):
+        try:
+            return self._scorer().score(future, forecast, info)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+            self.local.scorer = None  # a dead scoring process: score here instead
+            return score(future, forecast, info)
+
+    def submit(self, future, forecast, info):
+        from concurrent.futures import Future
+        if self.pool is None:
+            fut = Future()
+            try:
+                fut.set_result(score(future, forecast, info))
+            except BaseException as exc:  # noqa: BLE001
+                fut.set_exception(exc)
+            return fut
+        return self.pool.submit(self._score, future, forecast, info)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        for scorer in self.scorers:
+            scorer.close()

@@ -1,0 +1,396 @@
+"""The worker side: the worker host's main loop and the task processes it starts.
+
+A worker host (:func:`_host_main`, a fresh interpreter started by the parent with
+:data:`_HOST_BOOT`) imports the forecaster once under the :class:`Guard`, then runs every
+job in a task process: forked from the host (:func:`_child_main`) or, with
+``isolation="spawn"``, a fresh interpreter (:func:`_spawned_child_main`, started with
+:data:`_CHILD_BOOT`). Both execute the job with :func:`_execute`.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import pickle
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+from ..forecaster import ForecastShapeError, check_forecast, describe, forecaster_class, jsonable, load_target
+from .isolation import Guard, _limit_memory, _set_pdeathsig
+from .wire import _read_into, _recv_frame, _send_frame, pack, unpack
+
+_ERROR_CHARS = 6000
+_LOG_CHARS = 2000
+
+
+def _versions() -> dict:
+    from importlib.metadata import packages_distributions, version
+    out = {"python": platform.python_version()}
+    try:
+        dists = packages_distributions()
+    except Exception:
+        dists = {}
+    stdlib = getattr(sys, "stdlib_module_names", ())
+    tops = {name.split(".")[0] for name, mod in list(sys.modules.items()) if mod is not None}
+    for top in sorted(tops):
+        if top in stdlib or top.startswith("_"):
+            continue
+        for dist in dists.get(top, []):
+            try:
+                out[dist] = version(dist)
+            except Exception:
+                pass
+    return out
+
+
+def _hardware() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = None
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        pass
+    hw = {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": None if memory is None else round(memory, 1),
+          "platform": platform.platform(), "machine": platform.machine()}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            if torch.cuda.is_available():
+                hw["gpu"] = torch.cuda.get_device_name(0)
+        except Exception:
+            pass
+    return hw
+
+
+def _tb(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return text[-_ERROR_CHARS:]
+
+
+def _execute(cls, job: dict) -> tuple[dict, dict]:
+    """Run one job inside a task process: build, fit, predict (or tune)."""
+    meta = {"status": "ok", "phase": "init"}
+    t0 = time.perf_counter()
+    try:
+        model = cls(**job["params"])
+        info = job["info"]
+        if job["op"] == "tune":
+            meta["phase"] = "tune"
+            best = model.tune(job["train"], job["valid"], dt=info["dt"], info=info)
+            meta["best"] = jsonable(best)
+            meta["tune_seconds"] = time.perf_counter() - t0
+            return meta, {}
+        meta["phase"] = "fit"
+        t1 = time.perf_counter()
+        model.fit(job["context"], dt=info["dt"], info=info)
+        t2 = time.perf_counter()
+        meta["fit_seconds"] = t2 - t1
+        meta["phase"] = "predict"
+        forecast = model.predict(job["horizon"])
+        meta["predict_seconds"] = time.perf_counter() - t2
+        forecast = check_forecast(forecast, job["horizon"], job["context"].shape[1])
+        meta["phase"] = "done"
+        return meta, {"forecast": forecast}
+    except ForecastShapeError as exc:
+        meta.update(status="bad_shape", error=f"{type(exc).__name__}: {exc}")
+    except MemoryError as exc:
+        meta.update(status="memory", error=_tb(exc))
+    except BaseException as exc:  # noqa: BLE001 - user code may raise anything, even SystemExit
+        meta.update(status="error", error=_tb(exc))
+    return meta, {}
+
+
+def _merge_sys_path(paths):
+    """Put the parent's import paths (that exist here) in front of this interpreter's: a
+    Dask worker on another machine keeps its own site-packages."""
+    extra = [p for p in paths if p not in sys.path and os.path.exists(p)]
+    sys.path[:0] = extra
+
+
+def _load_guarded(init, guard):
+    """Import the forecaster under the data guard; then, unless it declares
+    ``uses_system_name``, also shut it off from the equations (registry, integrators)."""
+    cls = forecaster_class(load_target(init["target"]))
+    if not getattr(cls, "uses_system_name", False):
+        guard.tighten(init["block_unless_system_name"], init["protect_unless_system_name"])
+    return cls
+
+
+def _child_main(cls, job_view, result_w, notice_w, close_fds, task_dir, memory, guard):
+    """Body of a forked task process; never returns."""
+    data = None
+    try:
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+        _set_pdeathsig()
+        for fd in close_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        log = os.open(os.path.join(task_dir, ".output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(task_dir)
+        job = pickle.loads(job_view)
+        del job_view
+        guard.arm(notice_w)
+        limit = _limit_memory(memory)
+        meta, arrays = _execute(cls, job)
+        meta["memory_limit_bytes"] = limit
+        data = pack(meta, arrays)
+    except BaseException as exc:  # noqa: BLE001
+        try:
+            data = pack({"status": "memory" if isinstance(exc, MemoryError) else "error", "error": _tb(exc)})
+        except BaseException:
+            data = None
+    finally:
+        try:
+            if data is not None:
+                _send_frame(result_w, data)
+        finally:
+            os._exit(0)
+
+
+_CHILD_BOOT = ("import sys; from dysts_bench.runner.worker import _spawned_child_main; "
+               "_spawned_child_main(*map(int, sys.argv[1:]))")
+
+
+def _spawned_child_main(job_r, result_w, notice_w, memory):
+    """Entry point of a task process in ``isolation="spawn"`` mode (a fresh interpreter)."""
+    data = None
+    try:
+        _set_pdeathsig()
+        init = pickle.loads(_recv_frame(job_r))
+        _merge_sys_path(init["sys_path"])
+        guard = Guard(init["block"], init["protect"]).install()
+        guard.arm(notice_w)
+        try:
+            cls = _load_guarded(init, guard)
+        except BaseException as exc:  # noqa: BLE001
+            data = pack({"status": "error", "phase": "load", "error": _tb(exc)})
+        else:
+            job = pickle.loads(_recv_frame(job_r))
+            os.close(job_r)
+            limit = _limit_memory(memory or None)
+            meta, arrays = _execute(cls, job)
+            meta["memory_limit_bytes"] = limit
+            data = pack(meta, arrays)
+    except BaseException as exc:  # noqa: BLE001
+        try:
+            data = pack({"status": "memory" if isinstance(exc, MemoryError) else "error", "error": _tb(exc)})
+        except BaseException:
+            data = None
+    finally:
+        try:
+            if data is not None:
+                _send_frame(result_w, data)
+        finally:
+            os._exit(0)
+
+
+def _tail(path, chars=_LOG_CHARS) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - chars))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _signal_name(num):
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+class _HostState:
+    def __init__(self, init, cls, guard, sandbox):
+        self.init, self.cls, self.guard, self.sandbox = init, cls, guard, sandbox
+        self.buffer = bytearray(0)
+        self.counter = 0
+        self.garbage = []
+
+    def cleanup(self):
+        while self.garbage:
+            shutil.rmtree(self.garbage.pop(), ignore_errors=True)
+
+
+def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
+    """Run one job in a fresh task process; return the packed reply for the parent."""
+    init = state.init
+    state.counter += 1
+    task_dir = os.path.join(state.sandbox, f"task-{state.counter}")
+    os.mkdir(task_dir, 0o700)
+    log_path = os.path.join(task_dir, ".output.log")
+    result_r, result_w = os.pipe()
+    notice_r, notice_w = os.pipe()
+    timeout = float(header["timeout"])
+    memory = header.get("memory")
+    max_reply = 8 * int(header.get("max_values", 0)) + (4 << 20)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    t0 = time.monotonic()
+    writer = None
+    if init["isolation"] == "spawn":
+        job_r, job_w = os.pipe()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-c", _CHILD_BOOT, str(job_r), str(result_w), str(notice_w),
+                                     str(memory or 0)], pass_fds=(job_r, result_w, notice_w), cwd=task_dir,
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    process_group=0)
+        pid = proc.pid
+        os.close(job_r)
+        payload = bytes(job_view)
+
+        def feed():
+            try:
+                _send_frame(job_w, pickle.dumps(init))
+                _send_frame(job_w, payload)
+            except OSError:
+                pass
+            finally:
+                os.close(job_w)
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+    else:
+        pid = os.fork()
+        if pid == 0:  # the task process
+            _child_main(state.cls, job_view, result_w, notice_w,
+                        [result_r, notice_r, *job_fds], task_dir, memory, state.guard)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass
+    os.close(result_w)
+    os.close(notice_w)
+    meta, arrays, outcome = None, {}, None
+    try:
+        reply = _recv_frame(result_r, deadline=t0 + timeout, max_size=max_reply)
+        meta, arrays = unpack(reply)
+    except TimeoutError:
+        outcome = ("timeout", f"killed after exceeding the time limit of {timeout:g} s")
+    except (EOFError, ValueError, OSError, json.JSONDecodeError) as exc:
+        outcome = ("crashed", f"{type(exc).__name__}: {exc}")
+    finally:
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                target()
+            except OSError:
+                pass
+        _, wstatus, usage = os.wait4(pid, 0)
+        os.close(result_r)
+    elapsed = time.monotonic() - t0
+    if writer is not None:
+        writer.join(timeout=1)
+        proc.returncode = os.waitstatus_to_exitcode(wstatus)
+    try:
+        notice = os.read(notice_r, 65536).decode("utf-8", "replace").strip()
+    except OSError:
+        notice = ""
+    os.close(notice_r)
+    log_tail = _tail(log_path)
+    state.garbage.append(task_dir)  # removed after the reply is sent
+    if meta is None:
+        meta = {}
+    host = {"task_seconds": elapsed, "peak_rss_bytes": usage.ru_maxrss * 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    if notice:
+        meta = {"status": "leak", "error": f"blocked and killed: {notice}"}
+    elif outcome is not None and outcome[0] == "timeout":
+        meta = {"status": "timeout", "error": outcome[1]}
+    elif outcome is not None:
+        if os.WIFSIGNALED(wstatus):
+            how = f"killed by {_signal_name(os.WTERMSIG(wstatus))}"
+        else:
+            how = f"exited with code {os.waitstatus_to_exitcode(wstatus)}"
+        text = f"task process died without a result ({how}; {outcome[1]})"
+        limit = memory and usage.ru_maxrss * 1024 >= 0.9 * memory
+        oom = any(s in log_tail for s in ("MemoryError", "bad_alloc", "Cannot allocate memory",
+                                          "out of memory"))
+        meta = {"status": "memory" if (limit or oom) else "crashed", "error": text}
+    if log_tail and meta.get("status") not in ("ok",):
+        meta["output_tail"] = log_tail
+    meta["host"] = host
+    return pack(meta, arrays)
+
+
+_HOST_BOOT = ("import sys; from dysts_bench.runner.worker import _host_main; "
+              "_host_main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
+
+
+def _host_main(rfd, wfd, parent_pid):
+    """Worker host: load the forecaster once, then run each job in a task process."""
+    _set_pdeathsig()
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init = pickle.loads(_recv_frame(rfd))
+    sandbox = tempfile.mkdtemp(prefix="dysts-bench-worker-")
+    try:
+        os.chdir(sandbox)
+        _merge_sys_path(init["sys_path"])
+        guard = Guard(init["block"], init["protect"]).install()
+        t0 = time.perf_counter()
+        try:
+            cls = _load_guarded(init, guard)
+            forecaster = describe(cls(**init["params"]))
+        except BaseException as exc:  # noqa: BLE001
+            _send_frame(wfd, pack({"ok": False, "error": _tb(exc)}))
+            return
+        _send_frame(wfd, pack({"ok": True, "forecaster": forecaster, "load_seconds": time.perf_counter() - t0,
+                               "versions": _versions(), "hardware": _hardware(), "pid": os.getpid()}))
+        state = _HostState(init, cls, guard, sandbox)
+        _set_pdeathsig()  # loads libc once, before the first fork
+        gc.collect()
+        gc.freeze()  # task processes then do not touch (copy) every inherited object in GC passes
+        while True:
+            try:
+                header = pickle.loads(_recv_frame(rfd))
+            except EOFError:
+                break
+            if header.get("op") == "stop":
+                break
+            if header.get("op") == "tune" and "dysts_bench.metrics" not in sys.modules:
+                from .. import metrics  # noqa: F401 - Forecaster.tune scores with it: import once, not per task
+                gc.freeze()
+            size = int(header["nbytes"])
+            if len(state.buffer) < size:
+                state.buffer[:] = bytes(len(state.buffer))
+                state.buffer = bytearray(max(size, 2 * len(state.buffer)))
+            view = memoryview(state.buffer)[:size]
+            _read_into(rfd, view)
+            try:
+                reply = _run_task(state, header, view, (rfd, wfd))
+            finally:
+                view[:] = bytes(size)  # the host keeps no trace of the job's data
+                view.release()
+            _send_frame(wfd, reply)
+            state.cleanup()
+    except (BrokenPipeError, EOFError):
+        pass
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
