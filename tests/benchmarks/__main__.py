@@ -58,7 +58,10 @@ def main(argv=None):
                 continue
             raise
         print(f"running {name} ({'quick' if quick else 'full'}) ...", file=sys.stderr, flush=True)
-        sections += module.run(quick)
+        new = module.run(quick)
+        # Shown as soon as each module finishes, so an interrupted run keeps what it measured.
+        print("\n".join(s.markdown() for s in new), file=sys.stderr, flush=True)
+        sections += new
     command = "make bench" if not quick else "make bench-quick"
     report = [
         "# Benchmarks", "",
