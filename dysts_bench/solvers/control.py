@@ -43,9 +43,9 @@ def step_factor(err, exponent, rejected):
 
 
 @njit(cache=True, nogil=True)
-def initial_step(f, t0, y0, f0, p, rtol, atol, exponent, ytmp, ftmp):
-    """Starting step from the solution's scale and curvature (Hairer, Nørsett & Wanner,
-    Solving ODEs I, section II.4). Costs one right-hand-side evaluation."""
+def trial_step(y0, f0, rtol, atol):
+    """First half of the starting-step rule (Hairer, Nørsett & Wanner, Solving ODEs I,
+    section II.4): returns (h0, d1), h0 a trial step from the solution's scale and slope."""
     n = y0.size
     d0 = 0.0
     d1 = 0.0
@@ -56,16 +56,30 @@ def initial_step(f, t0, y0, f0, p, rtol, atol, exponent, ytmp, ftmp):
     d0 = math.sqrt(d0 / n)
     d1 = math.sqrt(d1 / n)
     h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-    for i in range(n):
-        ytmp[i] = y0[i] + h0 * f0[i]
-    f(t0 + h0, ytmp, p, ftmp)
+    return h0, d1
+
+
+@njit(cache=True, nogil=True)
+def starting_step(y0, f0, f1, h0, d1, rtol, atol, exponent):
+    """Second half: given f1 = f at (t0 + h0, y0 + h0 f0), the step from the curvature."""
+    n = y0.size
     d2 = 0.0
     for i in range(n):
         sc = atol + rtol * abs(y0[i])
-        d2 += ((ftmp[i] - f0[i]) / sc) ** 2
+        d2 += ((f1[i] - f0[i]) / sc) ** 2
     d2 = math.sqrt(d2 / n) / h0
     if max(d1, d2) <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
         h1 = (0.01 / max(d1, d2)) ** exponent
     return min(100.0 * h0, h1)
+
+
+@njit(cache=True, nogil=True)
+def initial_step(f, t0, y0, f0, p, rtol, atol, exponent, ytmp, ftmp):
+    """Starting step for an ODE right-hand side ``f``; costs one evaluation."""
+    h0, d1 = trial_step(y0, f0, rtol, atol)
+    for i in range(y0.size):
+        ytmp[i] = y0[i] + h0 * f0[i]
+    f(t0 + h0, ytmp, p, ftmp)
+    return starting_step(y0, f0, ftmp, h0, d1, rtol, atol, exponent)

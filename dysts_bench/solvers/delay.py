@@ -57,7 +57,7 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import DDE_SIG, CompiledSystem, compile_system
-from .control import error_scale, step_factor
+from .control import error_scale, starting_step, step_factor, trial_step
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
 from .erk import STATUS_TEXT, dense_coefficients, dense_eval, embedded_error
@@ -128,30 +128,12 @@ def _initial_step_dde(f, t0, y0, f0, p, tau, rtol, atol, exponent, ytmp, ftmp):
     """Hairer–Nørsett–Wanner starting step (as :func:`control.initial_step`), for a delay
     right-hand side: the trial point stays within ``tau`` of t0, where the lag is the
     constant history ``y0``. Capped at ``tau``."""
-    n = y0.size
-    d0 = 0.0
-    d1 = 0.0
-    for i in range(n):
-        sc = atol + rtol * abs(y0[i])
-        d0 += (y0[i] / sc) ** 2
-        d1 += (f0[i] / sc) ** 2
-    d0 = math.sqrt(d0 / n)
-    d1 = math.sqrt(d1 / n)
-    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    h0, d1 = trial_step(y0, f0, rtol, atol)
     h0 = min(h0, tau)
-    for i in range(n):
+    for i in range(y0.size):
         ytmp[i] = y0[i] + h0 * f0[i]
     f(t0 + h0, ytmp, y0, p, ftmp)
-    d2 = 0.0
-    for i in range(n):
-        sc = atol + rtol * abs(y0[i])
-        d2 += ((ftmp[i] - f0[i]) / sc) ** 2
-    d2 = math.sqrt(d2 / n) / h0
-    if max(d1, d2) <= 1e-15:
-        h1 = max(1e-6, h0 * 1e-3)
-    else:
-        h1 = (0.01 / max(d1, d2)) ** exponent
-    return min(100.0 * h0, h1, tau)
+    return min(starting_step(y0, f0, ftmp, h0, d1, rtol, atol, exponent), tau)
 
 
 # ----------------------------------------------------------------------- time loop
