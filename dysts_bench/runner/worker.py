@@ -155,21 +155,37 @@ def _child_main(cls, job_view, result_w, notice_w, close_fds, task_dir, memory, 
         job = pickle.loads(job_view)
         del job_view
         guard.arm(notice_w)
-        limit = _limit_memory(memory)
-        meta, arrays = _execute(cls, job)
-        meta["memory_limit_bytes"] = limit
-        data = pack(meta, arrays)
+        data = _limited_reply(cls, job, memory)
     except BaseException as exc:  # noqa: BLE001
-        try:
-            data = pack({"status": "memory" if isinstance(exc, MemoryError) else "error", "error": _tb(exc)})
-        except BaseException:
-            data = None
+        data = _failure_reply(exc)
     finally:
-        try:
-            if data is not None:
-                _send_frame(result_w, data)
-        finally:
-            os._exit(0)
+        _send_and_exit(result_w, data)
+
+
+def _limited_reply(cls, job, memory):
+    """Run one job under the memory limit; the packed reply (metadata + forecast)."""
+    limit = _limit_memory(memory)
+    meta, arrays = _execute(cls, job)
+    meta["memory_limit_bytes"] = limit
+    return pack(meta, arrays)
+
+
+def _failure_reply(exc):
+    """The packed reply for an exception that escaped the task (None if even packing fails)."""
+    try:
+        return pack({"status": "memory" if isinstance(exc, MemoryError) else "error",
+                     "error": _tb(exc)})
+    except BaseException:  # noqa: BLE001
+        return None
+
+
+def _send_and_exit(result_w, data):
+    """Send the reply (if any) and leave the task process without running cleanup."""
+    try:
+        if data is not None:
+            _send_frame(result_w, data)
+    finally:
+        os._exit(0)
 
 
 _CHILD_BOOT = ("import sys; from dysts_bench.runner.worker import _spawned_child_main; "
@@ -192,21 +208,11 @@ def _spawned_child_main(job_r, result_w, notice_w, memory):
         else:
             job = pickle.loads(_recv_frame(job_r))
             os.close(job_r)
-            limit = _limit_memory(memory or None)
-            meta, arrays = _execute(cls, job)
-            meta["memory_limit_bytes"] = limit
-            data = pack(meta, arrays)
+            data = _limited_reply(cls, job, memory or None)
     except BaseException as exc:  # noqa: BLE001
-        try:
-            data = pack({"status": "memory" if isinstance(exc, MemoryError) else "error", "error": _tb(exc)})
-        except BaseException:
-            data = None
+        data = _failure_reply(exc)
     finally:
-        try:
-            if data is not None:
-                _send_frame(result_w, data)
-        finally:
-            os._exit(0)
+        _send_and_exit(result_w, data)
 
 
 def _tail(path, chars=_LOG_CHARS) -> str:

@@ -60,7 +60,8 @@ from ..compile import DDE_SIG, CompiledSystem, compile_system
 from .control import error_scale, starting_step, step_factor, trial_step
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
-from .erk import STATUS_TEXT, dense_coefficients, dense_eval, embedded_error
+from .erk import (STATUS_TEXT, dense_coefficients, dense_eval, embedded_error,
+                  has_second_estimator)
 from .inputs import check_inputs
 
 __all__ = ["integrate_delay", "delay_trajectory", "delay_embedding", "delay_lags",
@@ -162,10 +163,7 @@ def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, 
     scale = np.empty(n)
     err_vec = np.empty(n)
     err3_vec = np.empty(n)
-    use_e3 = False
-    for j in range(e3.size):
-        if e3[j] != 0.0:
-            use_e3 = True
+    use_e3 = has_second_estimator(e3)
     exponent = 1.0 / (error_order + 1)
 
     # History buffer: step k starts at T[k] with state Y[k], length H[k], coefficients FF[k].

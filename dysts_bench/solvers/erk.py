@@ -49,6 +49,15 @@ def rk_stages(f, t, y, h, p, A, c, first, last, K, ytmp, kbuf):
 
 
 @njit(cache=True, nogil=True)
+def has_second_estimator(e3):
+    """Whether a tableau carries the lower-order error estimate of DOP853-style pairs."""
+    for j in range(e3.size):
+        if e3[j] != 0.0:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def embedded_error(K, s, e5, e3, use_e3, h, scale, err_vec, err3_vec):
     """Scaled norm of the local error estimate h * sum_j e_j k_j over stages 0..s.
 
@@ -139,10 +148,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     scale = np.empty(n)
     err_vec = np.empty(n)
     err3_vec = np.empty(n)
-    use_e3 = False
-    for j in range(e3.size):
-        if e3[j] != 0.0:
-            use_e3 = True
+    use_e3 = has_second_estimator(e3)
     exponent = 1.0 / (error_order + 1)
 
     i_out = 0
