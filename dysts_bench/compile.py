@@ -160,17 +160,22 @@ from dysts_bench.compile import {sig}
 """
 
 
-def _load_module(system: System, kind: str, body: str, sig: str):
-    source = _HEADER.format(name=system.name, sig=sig) + body + "\n"
+def load_generated_module(prefix: str, source: str, *, what: str):
+    """Import generated ``source`` as a module whose file lives in the cache directory.
+
+    The module name is ``prefix`` plus a hash of the source, so numba's on-disk cache
+    (``cache=True``) serves every later process, and an edited source never reuses a
+    stale compile. ``what`` names the code in the error raised when compiling fails.
+    """
     digest = hashlib.sha256((_CODEGEN_VERSION + source).encode()).hexdigest()[:16]
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    modname = f"dysts_bench_gen_{system.name}_{kind}_{digest}"
+    modname = f"{prefix}_{digest}"
     path = directory / f"{modname}.py"
     if modname in sys.modules:
         return sys.modules[modname]
     if not path.exists():
-        # Atomic write: concurrent processes may compile the same system.
+        # Atomic write: concurrent processes may compile the same code.
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
             fh.write(source)
@@ -182,9 +187,15 @@ def _load_module(system: System, kind: str, body: str, sig: str):
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[modname]
-        raise RuntimeError(f"{system.name}: compiling the generated {kind} failed "
-                           f"({type(exc).__name__}: {exc}); source at {path}") from exc
+        raise RuntimeError(f"compiling {what} failed ({type(exc).__name__}: {exc}); "
+                           f"source at {path}") from exc
     return module
+
+
+def _load_module(system: System, kind: str, body: str, sig: str):
+    source = _HEADER.format(name=system.name, sig=sig) + body + "\n"
+    return load_generated_module(f"dysts_bench_gen_{system.name}_{kind}", source,
+                                 what=f"{system.name}: the generated {kind}")
 
 
 # ------------------------------------------------------------------- compiled systems

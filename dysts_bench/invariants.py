@@ -16,7 +16,8 @@ from .compile import RHS_SIG, compile_system, compile_tangent
 from .fractal import gp_dimension
 from .registry import get_system
 from .solvers import DOP853, IntegrationError, integrate
-from .solvers.erk import STATUS_TEXT, integrate_erk
+from .solvers.erk import METHOD_TYPES, STATUS_TEXT, integrate_erk
+from .solvers.specialise import compile_tableau
 from .trajectory import make_trajectory
 
 _V = types.float64[::1]
@@ -24,11 +25,10 @@ _V = types.float64[::1]
 
 # ---------------------------------------------------------------- Lyapunov spectrum
 @njit(types.int64(types.FunctionType(RHS_SIG), _V, _V, types.int64, types.int64, types.float64,
-                  types.int64, types.float64, types.float64, types.float64[:, ::1], _V, _V, _V, _V,
-                  types.float64[:, ::1], types.int64, types.float64[:, ::1]),
+                  types.int64, types.float64, types.float64, *METHOD_TYPES, types.float64[:, ::1]),
       cache=True, nogil=True)
 def _benettin(f_tangent, p, Y0, n, k, interval, n_intervals, rtol, atol,
-              A, c, b, e5, e3, dense, error_order, block_sums):
+              step, error, dense, interpolate, n_stages, n_main, n_coef, error_order, block_sums):
     """Integrate state + k tangent vectors, re-orthonormalising them by QR every
     ``interval``; accumulate log |R_ii| into ``block_sums`` (n_blocks, k). Returns an
     integrator status code (0 = success)."""
@@ -41,7 +41,8 @@ def _benettin(f_tangent, p, Y0, n, k, interval, n_intervals, rtol, atol,
     for it in range(per_block * n_blocks):
         t_eval[0] = t + interval
         status = integrate_erk(f_tangent, p, t, Y, t_eval, rtol, atol, 0.0, 100_000_000,
-                               A, c, b, e5, e3, dense, error_order, out)
+                               step, error, dense, interpolate, n_stages, n_main, n_coef,
+                               error_order, out)
         if status[0] != 0:
             return status[0]
         t += interval
@@ -113,9 +114,8 @@ def lyapunov_spectrum(system, *, n_periods=1000, transient_periods=20, qr_per_pe
     n_intervals -= n_intervals % n_blocks
     Y0 = np.concatenate([y_start, np.eye(n)[:, :k].reshape(-1)])
     sums = np.zeros((n_blocks, k))
-    A, c, b, e5, e3, dense = DOP853.arrays
     status = _benettin(tangent, compiled.params, Y0, n, k, interval, n_intervals,
-                       rtol, atol, A, c, b, e5, e3, dense, DOP853.error_order, sums)
+                       rtol, atol, *compile_tableau(DOP853).loop_args, sums)
     if status != 0:
         raise IntegrationError(f"{system.name}: tangent integration failed ({STATUS_TEXT[status]})")
     block_time = interval * (n_intervals // n_blocks)

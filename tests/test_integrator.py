@@ -13,7 +13,10 @@ from dysts_bench import compile_system, get_system, make_trajectory
 from dysts_bench import expressions as ex
 from dysts_bench.registry import conserved_tree, evaluate_on_states
 from dysts_bench.solvers import EXPLICIT, IntegrationError, integrate
-from dysts_bench.solvers.erk import dense_coefficients, dense_eval, rk_stages
+from dysts_bench.solvers.control import error_scale
+from dysts_bench.solvers.erk import (dense_coefficients, dense_eval, embedded_error,
+                                    has_second_estimator, rk_stages)
+from dysts_bench.solvers.specialise import compile_tableau, step_source
 
 A, W = 0.3, 2.0  # damped rotation: x' = -a x + w y, y' = -w x - a y
 
@@ -93,6 +96,68 @@ def test_dense_output_order(damped_rotation, method, order):
 
     observed = math.log2(interp_error(0.4) / interp_error(0.2))
     assert observed > order + 0.5, observed
+
+
+@pytest.mark.parametrize("method", list(EXPLICIT))
+def test_specialised_step_functions_match_the_tableau_arithmetic(method):
+    """The step functions generated from a tableau do, bit for bit, what the array-driven
+    reference functions do with the same tableau (on Lorenz, from random states and steps)."""
+    tab = EXPLICIT[method]
+    Amat, c, b, e5, e3, dense = tab.arrays
+    S, s = c.size, b.size
+    fast = compile_tableau(tab)
+    lorenz = compile_system("Lorenz")
+    f, p = lorenz.rhs, lorenz.params
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        t, h = rng.uniform(0, 10), rng.uniform(1e-4, 0.05)
+        y = rng.normal(scale=10.0, size=3)
+        rtol, atol = 10.0 ** rng.uniform(-12, -4), 10.0 ** rng.uniform(-12, -4)
+        K_ref = np.zeros((S, 3))
+        f(t, y, p, K_ref[0])
+        K_fast = K_ref.copy()
+
+        rk_stages(f, t, y, h, p, Amat, c, 1, s, K_ref, np.empty(3), np.empty(3))
+        acc = np.zeros(3)
+        for j in range(s):  # the loop's own order of summation
+            acc += b[j] * K_ref[j]
+        y_new_ref = y + h * acc
+        f(t + h, y_new_ref, p, K_ref[s])
+        y_new = np.empty(3)
+        fast.step(f, t, y, h, p, K_fast, np.empty(3), y_new, np.empty(3))
+        np.testing.assert_array_equal(K_fast[: s + 1], K_ref[: s + 1])
+        np.testing.assert_array_equal(y_new, y_new_ref)
+
+        scale = np.empty(3)
+        error_scale(y, y_new, rtol, atol, scale)
+        expected = embedded_error(K_ref, s, e5, e3, has_second_estimator(e3), h, scale,
+                                  np.empty(3), np.empty(3))
+        assert fast.error(K_fast, h, y, y_new, rtol, atol) == expected
+
+        rk_stages(f, t, y, h, p, Amat, c, s + 1, S, K_ref, np.empty(3), np.empty(3))
+        F_ref = np.empty((3 + dense.shape[0], 3))
+        dense_coefficients(y, y_new, h, K_ref, s, dense, F_ref)
+        F_fast = np.empty_like(F_ref)
+        fast.dense(f, t, y, y_new, h, p, K_fast, np.empty(3), np.empty(3), F_fast)
+        np.testing.assert_array_equal(F_fast, F_ref)
+
+        theta = rng.uniform()
+        ref, got = np.empty(3), np.empty((2, 3))
+        dense_eval(y, F_ref, theta, ref)
+        fast.interpolate(y, F_fast, theta, got, 1)
+        np.testing.assert_array_equal(got[1], ref)
+
+
+def test_specialised_source_skips_zero_coefficients():
+    tab = EXPLICIT["dop853"]
+    source = step_source(tab)
+    # Only the non-zero coefficients of the stage, weight, error and dense rows appear.
+    n_terms = source.count("* K[")
+    n_nonzero = (np.count_nonzero(tab.A) + np.count_nonzero(tab.b) + np.count_nonzero(tab.e5)
+                 + np.count_nonzero(tab.e3) + np.count_nonzero(tab.dense))
+    # Row s of A is b again (the first-same-as-last stage is f(t + h, y_new)), and the
+    # dense coefficient F1 = h * K[0] - delta adds one term.
+    assert n_terms == n_nonzero - np.count_nonzero(tab.A[tab.b.size]) + 1
 
 
 def test_harmonic_oscillator_and_energy(make_system):
@@ -214,6 +279,7 @@ def test_integrator_compiled_once_for_all_systems():
     from dysts_bench.solvers.erk import integrate_erk
     for name in ("Lorenz", "Rossler", "HyperRossler", "Chua"):
         make_trajectory(name, 10)
+        make_trajectory(name, 10, method="dopri5")
     assert len(integrate_erk.signatures) == 1
 
 

@@ -20,6 +20,7 @@ from .dopri5 import DOPRI5
 from .erk import STATUS_TEXT, integrate_erk, integrate_erk_batch
 from .inputs import check_inputs
 from .rosenbrock23 import integrate_rosenbrock23
+from .specialise import compile_tableau
 
 EXPLICIT = {"dop853": DOP853, "dopri5": DOPRI5}
 METHODS = (*EXPLICIT, "rosenbrock23")
@@ -71,19 +72,17 @@ def integrate(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-12, ato
     args = (float(rtol), float(atol), float(first_step), int(max_steps))
 
     if method in EXPLICIT:
-        tab = EXPLICIT[method]
-        A, c, b, e5, e3, dense = tab.arrays
+        tab = compile_tableau(EXPLICIT[method]).loop_args
         if y0.ndim == 2:
             out = np.empty((y0.shape[0], t_eval.size, dim))
             raw = np.zeros((y0.shape[0], 4), dtype=np.int64)
-            integrate_erk_batch(compiled.rhs, compiled.params, t0, y0, t_eval, *args,
-                                A, c, b, e5, e3, dense, tab.error_order, out, raw)
+            integrate_erk_batch(compiled.rhs, compiled.params, t0, y0, t_eval, *args, *tab,
+                                out, raw)
             stats = [IntegrationStats(*map(int, r)) for r in raw]
         else:
             out = np.empty((t_eval.size, dim))
             stats = IntegrationStats(*integrate_erk(
-                compiled.rhs, compiled.params, t0, y0, t_eval, *args,
-                A, c, b, e5, e3, dense, tab.error_order, out))
+                compiled.rhs, compiled.params, t0, y0, t_eval, *args, *tab, out))
     elif method == "rosenbrock23":
         rows = y0 if y0.ndim == 2 else y0[None]
         out = np.empty((rows.shape[0], t_eval.size, dim))

@@ -1,8 +1,14 @@
 """One generic embedded Runge–Kutta integrator for every :class:`ExplicitRK` tableau.
 
 The time loop, the stages, error control and dense output all run in compiled code.
-The right-hand side arrives as a first-class function value (``RHS_SIG``), so this module
-is compiled once for all systems and cached on disk.
+The right-hand side arrives as a first-class function value (``RHS_SIG``), and so do the
+method's step functions (generated from its tableau by :mod:`.specialise`), so the loop is
+compiled once for all systems and all methods and cached on disk.
+
+The array-driven functions below (``rk_stages``, ``embedded_error``,
+``dense_coefficients``, ``dense_eval``) state each piece of arithmetic once, readably, for
+any tableau; the delay integrator uses them directly, and the specialised step functions
+are tested against them bit for bit.
 
 Status codes returned by :func:`integrate_erk`: 0 success, 1 step budget exhausted,
 2 step size underflow, 3 non-finite state.
@@ -14,7 +20,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from ..compile import RHS_SIG
-from .control import error_scale, initial_step, rms_norm, step_factor
+from .control import initial_step, rms_norm, step_factor
 
 SUCCESS, MAX_STEPS, STEP_UNDERFLOW, NON_FINITE = 0, 1, 2, 3
 STATUS_TEXT = {SUCCESS: "success", MAX_STEPS: "step budget exhausted",
@@ -26,6 +32,16 @@ _V = types.float64[::1]
 _M = types.float64[:, ::1]
 _M3 = types.float64[:, :, ::1]
 _STATS = types.UniTuple(types.int64, 4)
+
+#: Signatures of the step functions :mod:`.specialise` generates for each tableau.
+STEP_SIG = types.void(_F, types.float64, _V, types.float64, _V, _M, _V, _V, _V)
+ERROR_SIG = types.float64(_M, types.float64, _V, _V, types.float64, types.float64)
+DENSE_SIG = types.void(_F, types.float64, _V, _V, types.float64, _V, _M, _V, _V, _M)
+INTERPOLATE_SIG = types.void(_V, _M, types.float64, _M, types.int64)
+#: Argument types of a method in the loops (see specialise.CompiledTableau.loop_args).
+METHOD_TYPES = (types.FunctionType(STEP_SIG), types.FunctionType(ERROR_SIG),
+           types.FunctionType(DENSE_SIG), types.FunctionType(INTERPOLATE_SIG),
+           types.int64, types.int64, types.int64, types.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -119,36 +135,31 @@ def dense_eval(y, F, theta, out):
 
 
 @njit(_STATS(_F, _V, types.float64, _V, _V, types.float64, types.float64, types.float64,
-             types.int64, _M, _V, _V, _V, _V, _M, types.int64, _M),
-      cache=True, nogil=True)
+             types.int64, *METHOD_TYPES, _M), cache=True, nogil=True)
 def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
-                  A, c, b, e5, e3, dense, error_order, out):
+                  step, error, dense, interpolate, n_stages, n_main, n_coef, error_order, out):
     """Integrate dy/dt = f(t, y, p) from (t0, y0) and write y(t_eval) into ``out``.
 
     Parameters
     ----------
     t_eval : (n_out,) increasing times, all >= t0
-    out : (n_out, dim) output array
     first_step : initial step (0 = choose automatically)
+    step, error, dense, interpolate, n_stages, n_main, n_coef, error_order :
+        the method, as :attr:`.specialise.CompiledTableau.loop_args`
+    out : (n_out, dim) output array
 
     Returns
     -------
     (status, n_steps, n_rejected, n_fev)
     """
     n = y0.size
-    S = c.size
-    s = b.size
     n_out = t_eval.size
-    K = np.empty((S, n))
-    F = np.empty((3 + dense.shape[0], n))
+    K = np.empty((n_stages, n))
+    F = np.empty((n_coef, n))
     y = y0.copy()
     y_new = np.empty(n)
     ytmp = np.empty(n)
     kbuf = np.empty(n)
-    scale = np.empty(n)
-    err_vec = np.empty(n)
-    err3_vec = np.empty(n)
-    use_e3 = has_second_estimator(e3)
     exponent = 1.0 / (error_order + 1)
 
     i_out = 0
@@ -159,11 +170,13 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
         return (0, 0, 0, 0)
     t = t0
     t_end = t_eval[n_out - 1]
-    f(t, y, p, K[0])
+    f(t, y, p, kbuf)
+    for m in range(n):
+        K[0, m] = kbuf[m]
     n_fev = 1
     h = first_step
     if h <= 0.0:
-        h = initial_step(f, t, y, K[0], p, rtol, atol, exponent, ytmp, y_new)
+        h = initial_step(f, t, y, kbuf, p, rtol, atol, exponent, ytmp, y_new)
         n_fev += 1
     n_steps = 0
     n_rejected = 0
@@ -176,35 +189,24 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
         final = h >= t_end - t
         if final:
             h = t_end - t
-        rk_stages(f, t, y, h, p, A, c, 1, s, K, ytmp, kbuf)
-        for m in range(n):
-            acc = 0.0
-            for j in range(s):
-                acc += b[j] * K[j, m]
-            y_new[m] = y[m] + h * acc
-        f(t + h, y_new, p, kbuf)
-        for m in range(n):
-            K[s, m] = kbuf[m]
-        n_fev += s
-        error_scale(y, y_new, rtol, atol, scale)
-        err = embedded_error(K, s, e5, e3, use_e3, h, scale, err_vec, err3_vec)
+        step(f, t, y, h, p, K, ytmp, y_new, kbuf)
+        n_fev += n_main
+        err = error(K, h, y, y_new, rtol, atol)
         if not math.isfinite(err):
             err = 1e10  # a blown-up trial step: shrink and retry
         if err <= 1.0:
             n_steps += 1
             t_new = t_end if final else t + h
             if i_out < n_out and t_eval[i_out] <= t_new:
-                if S > s + 1:
-                    rk_stages(f, t, y, h, p, A, c, s + 1, S, K, ytmp, kbuf)
-                    n_fev += S - s - 1
-                dense_coefficients(y, y_new, h, K, s, dense, F)
+                dense(f, t, y, y_new, h, p, K, ytmp, kbuf, F)
+                n_fev += n_stages - n_main - 1
                 while i_out < n_out and t_eval[i_out] <= t_new:
-                    dense_eval(y, F, (t_eval[i_out] - t) / h, out[i_out])
+                    interpolate(y, F, (t_eval[i_out] - t) / h, out, i_out)
                     i_out += 1
             t = t_new
             for m in range(n):
                 y[m] = y_new[m]
-                K[0, m] = K[s, m]
+                K[0, m] = K[n_main, m]
                 if not math.isfinite(y[m]):
                     return (3, n_steps, n_rejected, n_fev)
             h *= step_factor(err, exponent, rejected)
@@ -217,15 +219,17 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
 
 
 @njit(types.void(_F, _V, types.float64, _M, _V, types.float64, types.float64, types.float64,
-                 types.int64, _M, _V, _V, _V, _V, _M, types.int64, _M3, types.int64[:, ::1]),
+                 types.int64, *METHOD_TYPES, _M3, types.int64[:, ::1]),
       cache=True, parallel=True)
 def integrate_erk_batch(f, p, t0, Y0, t_eval, rtol, atol, first_step, max_steps,
-                        A, c, b, e5, e3, dense, error_order, out, stats):
+                        step, error, dense, interpolate, n_stages, n_main, n_coef, error_order,
+                        out, stats):
     """:func:`integrate_erk` for each row of ``Y0`` in parallel; ``out`` is (m, n_out, dim)
     and ``stats`` (m, 4) receives each trajectory's (status, steps, rejected, fev)."""
     for i in prange(Y0.shape[0]):
         r = integrate_erk(f, p, t0, Y0[i], t_eval, rtol, atol, first_step, max_steps,
-                          A, c, b, e5, e3, dense, error_order, out[i])
+                          step, error, dense, interpolate, n_stages, n_main, n_coef,
+                          error_order, out[i])
         stats[i, 0] = r[0]
         stats[i, 1] = r[1]
         stats[i, 2] = r[2]
