@@ -44,10 +44,10 @@ def lu_factor(W, piv):
                 W[k, j], W[best, j] = W[best, j], W[k, j]
         for i in range(k + 1, n):
             W[i, k] /= W[k, k]
-            l = W[i, k]
-            if l != 0.0:
+            factor = W[i, k]
+            if factor != 0.0:
                 for j in range(k + 1, n):
-                    W[i, j] -= l * W[k, j]
+                    W[i, j] -= factor * W[k, j]
     return True
 
 
