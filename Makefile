@@ -10,7 +10,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install test demo bench bench-quick lint clean dataset verify-dataset
+.PHONY: install test demo bench bench-quick lint clean dataset verify-dataset leaderboard
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ dataset: install
 
 verify-dataset: install
 	$(BIN)/python -m dysts_bench.dataset verify
+
+leaderboard: install
+	$(BIN)/dysts-bench leaderboard --results leaderboard/results --out leaderboard --format all
 
 lint: install
 	$(BIN)/python -m pip install -q ruff

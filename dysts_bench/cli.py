@@ -175,6 +175,8 @@ def build_parser():
     from .runner import add_cli as add_runner_cli
     add_dataset_cli(sub)
     add_runner_cli(sub)
+    from .leaderboard import add_cli as add_leaderboard_cli
+    add_leaderboard_cli(sub)
     return parser
 
 

@@ -1,0 +1,416 @@
+"""Leaderboard aggregates: pure functions of the task frame of :func:`.load.records_frame`.
+
+Conventions shared by every aggregate
+-------------------------------------
+* A **task** is one (system, series) pair of one evaluation. The tasks of a leaderboard are
+  all the tasks any forecaster has a record for; a forecaster without a record for one of
+  them gets a row with status ``missing`` (:func:`complete_tasks`).
+* A task **fails** unless its status is ``ok`` or ``nonfinite`` (the scored statuses of
+  the runner). A score that is missing or non-finite in a scored record (a forecast that
+  diverged within the window, a scorer failure) counts as a failure of that score.
+* Failures are **worst**: an error becomes ``+inf`` (it sorts last, and takes part in
+  medians as the largest value), a valid prediction time becomes 0 for its median (valid
+  for no time) and ``-inf`` for ranking (below any real forecast).
+* **Not defined** is different from failed: a horizon longer than the forecast, or any
+  score in Lyapunov times on a system without a positive Lyapunov exponent, is NaN for
+  every forecaster and is left out.
+
+The task matrices (rows: ``(system, series)``, columns: forecasters) built by
+:func:`error_matrix` and :func:`vpt_matrix` are what ranks, medians and skills are taken of.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import horizon_lengths
+from ..runner.records import SCORED
+from .load import horizon_columns
+
+TASK = ["system", "series"]
+#: Per-task facts copied to the rows of missing records from another forecaster's record.
+TASK_INFO = ["evaluation", "dt", "maximum_lyapunov", "horizon_steps"]
+#: Skill targets: task-matrix column -> description.
+SKILL_TARGETS = {"smape": "sMAPE over the whole forecast", "smape@1": "sMAPE over the first Lyapunov time"}
+
+
+# ---------------------------------------------------------------------------
+# Task matrices
+# ---------------------------------------------------------------------------
+
+
+def failed(frame: pd.DataFrame) -> pd.Series:
+    """True for rows whose status is not a scored one (error, timeout, ..., missing)."""
+    return ~frame["status"].isin(SCORED)
+
+
+def complete_tasks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every forecaster on every task: absent (forecaster, task) pairs get status ``missing``.
+
+    The frame must hold one evaluation. Missing rows carry the task's ``dt``, Lyapunov
+    exponent and forecast length from another forecaster's record, so that what is
+    defined for the task (its horizons) does not depend on who failed it.
+    """
+    if frame.empty:
+        return frame.copy()
+    if frame["evaluation"].nunique() > 1:
+        raise ValueError(f"one evaluation at a time, got {sorted(frame['evaluation'].unique())}")
+    runs = frame[["forecaster", "name", "run_id", "uses_system_name"]].drop_duplicates("forecaster")
+    tasks = frame[TASK].drop_duplicates()
+    grid = runs.merge(tasks, how="cross")
+    out = grid.merge(frame.drop(columns=["name", "run_id", "uses_system_name"]),
+                     on=["forecaster", *TASK], how="left", indicator=True)
+    absent = out["_merge"] == "left_only"
+    out = out.drop(columns="_merge")
+    if absent.any():
+        info = frame.groupby(TASK, sort=False)[TASK_INFO].first()
+        filled = out.loc[absent, TASK].join(info, on=TASK)
+        for col in TASK_INFO:
+            out.loc[absent, col] = filled[col].to_numpy()
+        out.loc[absent, "status"] = "missing"
+    return out.sort_values(["forecaster", *TASK], kind="stable", ignore_index=True)
+
+
+def _applicable(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Where ``column`` is defined for the task: always for whole-forecast scores; for
+    ``metric@h`` if the task has a positive Lyapunov exponent and ``h`` Lyapunov times fit
+    in the forecast (the rule of :func:`dysts_bench.metrics.horizon_lengths`)."""
+    if "@" not in column:
+        return np.ones(len(frame), dtype=bool)
+    h = float(column.split("@", 1)[1])
+    dt = frame["dt"].to_numpy(float)
+    lam = frame["maximum_lyapunov"].to_numpy(float)
+    steps = frame["horizon_steps"].to_numpy(float)
+    ok = np.isfinite(dt) & (dt > 0) & np.isfinite(lam) & (lam > 0) & np.isfinite(steps)
+    out = np.zeros(len(frame), dtype=bool)
+    if ok.any():
+        need = horizon_lengths([h], dt=dt[ok], lyapunov_exponent=lam[ok])[:, 0]
+        out[ok] = need <= steps[ok]
+    return out
+
+
+def _task_matrix(frame: pd.DataFrame, values: np.ndarray, applicable: np.ndarray, failure: float) -> pd.DataFrame:
+    values = np.where(failed(frame).to_numpy() | ~np.isfinite(values), failure, values)
+    values = np.where(applicable, values, np.nan)
+    long = frame[["forecaster", *TASK]].assign(value=values)
+    matrix = long.pivot(index=TASK, columns="forecaster", values="value")
+    matrix.columns.name = None
+    return matrix.sort_index()
+
+
+def error_matrix(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Task-by-forecaster matrix of an error (lower is better), e.g. ``"smape"`` for the
+    whole forecast or ``"smape@1"`` for its first Lyapunov time.
+
+    Entries: the score of a scored task; ``+inf`` for a failed task or a missing/non-finite
+    score; NaN where the score is not defined for the task (see :func:`_applicable`).
+    """
+    values = frame[column].to_numpy(float) if column in frame else np.full(len(frame), np.nan)
+    return _task_matrix(frame, values, _applicable(frame, column), math.inf)
+
+
+def vpt_matrix(frame: pd.DataFrame, metric: str = "smape", failure: float = 0.0) -> pd.DataFrame:
+    """Task-by-forecaster matrix of the valid prediction time in Lyapunov times (higher is
+    better) for the ``metric`` threshold (sMAPE 30 or nRMSE 0.3).
+
+    Failed tasks and missing VPTs get ``failure`` (0 for medians, ``-inf`` for ranks);
+    tasks without a positive Lyapunov exponent are NaN (not defined).
+    """
+    lam = frame["maximum_lyapunov"].to_numpy(float)
+    applicable = np.isfinite(lam) & (lam > 0)
+    return _task_matrix(frame, frame[f"vpt_{metric}"].to_numpy(float), applicable, failure)
+
+
+# ---------------------------------------------------------------------------
+# Ranks, medians, skill
+# ---------------------------------------------------------------------------
+
+
+def rank_matrix(matrix: pd.DataFrame, higher_is_better: bool = False) -> pd.DataFrame:
+    """Rank of each forecaster on each task (1 = best); ties share the average of the ranks
+    they span (failures, all ``inf``, tie for the last places). Tasks with a NaN entry (not
+    defined) are dropped."""
+    complete = matrix.dropna(axis=0, how="any")
+    return complete.rank(axis=1, method="average", ascending=not higher_is_better)
+
+
+def mean_rank(matrix: pd.DataFrame, higher_is_better: bool = False) -> pd.Series:
+    """Mean over tasks of each forecaster's per-task rank (:func:`rank_matrix`)."""
+    ranks = rank_matrix(matrix, higher_is_better)
+    if ranks.empty:
+        return pd.Series(np.nan, index=matrix.columns)
+    return ranks.mean(axis=0)
+
+
+def median_over_tasks(matrix: pd.DataFrame, q: float = 0.5) -> pd.Series:
+    """Per forecaster, the median (or the ``q``-quantile) over the tasks where the score is
+    defined; failures take part as ``+inf`` errors or zero VPTs.
+
+    The median is :func:`numpy.median` (the mean of the two middle values for an even
+    count; infinite if one of them is). Other quantiles take an order statistic without
+    interpolation (``method="inverted_cdf"``), which stays meaningful next to ``inf``.
+    """
+    out = {}
+    for name in matrix.columns:
+        values = matrix[name].to_numpy(float)
+        values = values[~np.isnan(values)]
+        if not values.size:
+            out[name] = math.nan
+        elif q == 0.5:
+            out[name] = float(np.median(values))
+        else:
+            out[name] = float(np.quantile(values, q, method="inverted_cdf"))
+    return pd.Series(out, dtype=float)
+
+
+def skill_matrix(errors: pd.DataFrame, baseline: str = "naive") -> pd.DataFrame:
+    """Per task, the skill of every forecaster relative to ``baseline``: ``1 - e / e_baseline``.
+
+    1 is a perfect forecast, 0 is as good as the baseline, negative is worse. A failed
+    forecast (``e = inf``) has skill ``-inf``. Where the baseline itself failed or is
+    perfect (``e_baseline`` infinite or 0) the skill is not defined (NaN).
+    """
+    if baseline not in errors.columns:
+        raise ValueError(f"baseline {baseline!r} has no results (forecasters: {list(errors.columns)})")
+    base = errors[baseline].to_numpy(float)[:, None]
+    err = errors.to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skill = 1.0 - err / base
+    undefined = ~np.isfinite(base) | (base == 0) | np.isnan(err)
+    skill = np.where(undefined, np.nan, skill)  # where err is inf, 1 - inf / e_baseline = -inf
+    return pd.DataFrame(skill, index=errors.index, columns=errors.columns)
+
+
+def bootstrap_ci(values, groups, *, statistic=None, n_boot: int = 2000, level: float = 0.95,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate and percentile-bootstrap confidence interval, resampling whole groups.
+
+    The data are ``values`` (shape ``(n,)`` or ``(n, k)``: ``k`` quantities measured on the
+    same ``n`` tasks) and the group of each task (its system). One replicate draws as many
+    groups as there are, with replacement, and evaluates ``statistic`` on all tasks of the
+    drawn groups; the same draws are used for all ``k`` columns (paired). NaN values are
+    left out. The interval is given by the ``(1 - level) / 2`` and ``(1 + level) / 2``
+    quantiles of the replicates, taken without interpolation.
+
+    Parameters
+    ----------
+    values : array_like of shape (n,) or (n, k)
+    groups : array_like of shape (n,)
+        Resampling unit of each task, e.g. the system name.
+    statistic : callable ``f(array, axis) -> array``, optional
+        NaN-aware reduction; :func:`numpy.nanmedian` by default.
+    n_boot : int, default=2000
+    level : float, default=0.95
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng`: the same inputs give the same interval.
+
+    Returns
+    -------
+    estimate, low, high : ndarray of shape (k,) (floats for 1-D ``values``)
+    """
+    statistic = statistic or np.nanmedian
+    values = np.asarray(values, dtype=float)
+    single = values.ndim == 1
+    values = values[:, None] if single else values
+    groups = np.asarray(groups)
+    if len(groups) != len(values):
+        raise ValueError(f"{len(values)} values but {len(groups)} groups")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    codes, counts = np.unique(groups, return_inverse=True, return_counts=True)[1:]
+    n_groups, k = len(counts), values.shape[1]
+    estimate = np.full(k, np.nan)
+    low, high = estimate.copy(), estimate.copy()
+    if n_groups:
+        # tasks laid out per group, padded with NaN (left out by the statistic)
+        order = np.argsort(codes, kind="stable")
+        slot = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)
+        padded = np.full((n_groups, counts.max(), k), np.nan)
+        padded[codes[order], slot] = values[order]
+        draws = np.random.default_rng(seed).integers(0, n_groups, size=(int(n_boot), n_groups))
+        alpha = (1 - level) / 2
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a replicate may draw no defined task
+            estimate = statistic(values, axis=0)
+            for j in range(k):
+                if np.isnan(values[:, j]).all():
+                    continue
+                replicates = statistic(padded[draws, :, j].reshape(int(n_boot), -1), axis=1)
+                replicates = replicates[~np.isnan(replicates)]
+                if replicates.size:
+                    low[j], high[j] = np.quantile(replicates, [alpha, 1 - alpha], method="inverted_cdf")
+    estimate = np.asarray(estimate, dtype=float)
+    if single:
+        return float(estimate[0]), float(low[0]), float(high[0])
+    return estimate, low, high
+
+
+def skill_table(errors: pd.DataFrame, baseline: str = "naive", *, n_boot: int = 2000, level: float = 0.95,
+                seed: int = 0) -> pd.DataFrame:
+    """Median skill over tasks (:func:`skill_matrix`) with a bootstrap CI resampling systems.
+
+    Returns a frame indexed by forecaster with ``skill``, ``low``, ``high`` and ``tasks``
+    (the number of tasks where the skill is defined).
+    """
+    skill = skill_matrix(errors, baseline)
+    systems = skill.index.get_level_values("system")
+    est, low, high = bootstrap_ci(skill.to_numpy(float), systems, n_boot=n_boot, level=level, seed=seed)
+    return pd.DataFrame({"skill": est, "low": low, "high": high, "tasks": skill.notna().sum().to_numpy()},
+                        index=skill.columns)
+
+
+# ---------------------------------------------------------------------------
+# Horizons, statuses, cost
+# ---------------------------------------------------------------------------
+
+
+def horizon_table(frame: pd.DataFrame, metric: str = "smape", q: float = 0.5) -> pd.DataFrame:
+    """Forecaster-by-horizon table of the ``q``-quantile (default: median) over tasks of an
+    error at each Lyapunov-time horizon; failures count as ``+inf``, tasks whose forecast
+    is shorter than the horizon are left out."""
+    columns = horizon_columns(frame, metric)
+    return pd.DataFrame({h: median_over_tasks(error_matrix(frame, col), q) for h, col in columns.items()})
+
+
+def horizon_counts(frame: pd.DataFrame, metric: str = "smape") -> pd.Series:
+    """Number of tasks on which each horizon is defined (the same for every forecaster)."""
+    out = {}
+    for h, col in horizon_columns(frame, metric).items():
+        matrix = error_matrix(frame, col)
+        out[h] = int(matrix.notna().all(axis=1).sum()) if not matrix.empty else 0
+    return pd.Series(out, dtype=int)
+
+
+def status_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per forecaster: ``tasks``, ``ok``, ``nonfinite`` (scored, but NaN/inf in the forecast),
+    ``failed`` (every other status, ``missing`` included) and ``statuses``, a text listing
+    the count of every status but ``ok``."""
+    counts = frame.groupby(["forecaster", "status"]).size().unstack(fill_value=0)
+    out = pd.DataFrame(index=counts.index)
+    out["tasks"] = counts.sum(axis=1)
+    out["ok"] = counts.get("ok", 0)
+    out["nonfinite"] = counts.get("nonfinite", 0)
+    out["failed"] = counts[[c for c in counts.columns if c not in SCORED]].sum(axis=1).astype(int)
+    out["statuses"] = [", ".join(f"{s} {n}" for s, n in row.items() if s != "ok" and n) or "-"
+                       for _, row in counts.iterrows()]
+    out.index.name = None
+    return out
+
+
+def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per forecaster: median ``fit_seconds`` and ``predict_seconds`` per task, median peak
+    memory of the task process (MB) and the total CPU seconds of all its task processes, over the tasks that
+    recorded them (failed tasks included when they did)."""
+    g = frame.groupby("forecaster")
+    out = pd.DataFrame({"median_fit_seconds": g["fit_seconds"].median(),
+                        "median_predict_seconds": g["predict_seconds"].median(),
+                        "median_peak_rss_mb": g["peak_rss_mb"].median(),
+                        "total_cpu_seconds": g["cpu_seconds"].sum(min_count=1)})
+    out.index.name = None
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The leaderboard
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Leaderboard:
+    """Everything the renderers show, computed by :func:`summarize`.
+
+    ``table`` has one row per forecaster (sorted by mean sMAPE rank, then name) and is what
+    ``results.csv`` holds; ``horizons[metric][q]`` is a forecaster-by-horizon table of the
+    ``q``-quantile of the error; ``horizon_counts[metric]`` counts the tasks per horizon.
+    """
+
+    evaluation: str
+    table: pd.DataFrame
+    horizons: dict
+    horizon_counts: dict
+    n_tasks: int
+    n_systems: int
+    baseline: str | None
+    n_boot: int
+    level: float
+    seed: int
+    skill_targets: dict
+    files: list = dataclasses.field(default_factory=list)
+    warnings: list = dataclasses.field(default_factory=list)
+    as_of: str | None = None
+    other_evaluations: list = dataclasses.field(default_factory=list)
+
+
+def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: str | None = "naive",
+              n_boot: int = 2000, level: float = 0.95, seed: int = 0, quantiles=(0.25, 0.5, 0.75),
+              messages=None) -> Leaderboard:
+    """All aggregates of one evaluation of the task frame (see the module docstring).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        From :func:`.load.records_frame` (any number of evaluations).
+    evaluation : str, default="canonical"
+    baseline : str or None, default="naive"
+        Forecaster that skill is relative to; without results for it, skill is NaN.
+    n_boot, level, seed :
+        Bootstrap replicates, confidence level and seed of :func:`bootstrap_ci`.
+    quantiles : tuple of float
+        Quantiles of the per-horizon errors (the median is always included).
+    messages : list of str, optional
+        Warnings raised while loading, carried to the rendered output.
+    """
+    if frame.empty:
+        raise ValueError("no readable results")
+    available = sorted(frame["evaluation"].unique())
+    if evaluation not in available:
+        raise ValueError(f"no results for evaluation {evaluation!r} (have: {', '.join(available)})")
+    part = complete_tasks(frame[frame["evaluation"] == evaluation].reset_index(drop=True))
+    statuses = status_table(part)
+    table = pd.DataFrame(index=statuses.index)
+    first = part.drop_duplicates("forecaster").set_index("forecaster")
+    for col in ("name", "run_id", "uses_system_name"):
+        table[col] = first[col]
+    table["evaluation"] = evaluation
+    table = table.join(statuses)
+    for metric in ("smape", "nrmse"):
+        table[f"median_vpt_{metric}"] = median_over_tasks(vpt_matrix(part, metric, failure=0.0))
+    table["mean_rank_smape"] = mean_rank(error_matrix(part, "smape"))
+    table["mean_rank_vpt"] = mean_rank(vpt_matrix(part, "smape", failure=-math.inf), higher_is_better=True)
+    targets = {col: text for col, text in SKILL_TARGETS.items()
+               if "@" not in col or col in horizon_columns(part, col.split("@")[0]).values()}
+    have_baseline = baseline is not None and baseline in table.index
+    for col in targets:
+        if have_baseline:
+            skill = skill_table(error_matrix(part, col), baseline, n_boot=n_boot, level=level, seed=seed)
+            for key in ("skill", "low", "high", "tasks"):
+                table[f"skill_{col}" + ("" if key == "skill" else f"_{key}")] = skill[key]
+        else:
+            for key in ("", "_low", "_high", "_tasks"):
+                table[f"skill_{col}{key}"] = np.nan
+    horizons, counts = {}, {}
+    qs = sorted(set(quantiles) | {0.5})
+    for metric in ("smape", "nrmse"):
+        horizons[metric] = {q: horizon_table(part, metric, q) for q in qs}
+        counts[metric] = horizon_counts(part, metric)
+        for h, value in horizons[metric][0.5].items():
+            table[f"median_{metric}@{h:g}"] = value
+    table = table.join(cost_table(part))
+    table = table.assign(_label=table.index).sort_values(["mean_rank_smape", "_label"], kind="stable")
+    table = table.drop(columns="_label")
+    table.index.name = "forecaster"
+    finished = part["finished_at"].dropna()
+    return Leaderboard(
+        evaluation=evaluation, table=table,
+        horizons={m: {q: t.reindex(table.index) for q, t in by_q.items()} for m, by_q in horizons.items()},
+        horizon_counts=counts, n_tasks=int(part[TASK].drop_duplicates().shape[0]),
+        n_systems=int(part["system"].nunique()), baseline=baseline if have_baseline else None,
+        n_boot=int(n_boot), level=float(level), seed=int(seed), skill_targets=targets,
+        files=sorted(frame.loc[frame["evaluation"] == evaluation, "file"].unique()),
+        warnings=list(messages or []), as_of=max(finished) if len(finished) else None,
+        other_evaluations=[e for e in available if e != evaluation])

@@ -1,0 +1,54 @@
+"""``dysts-bench leaderboard``: render the leaderboard from the stored results."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+FORMATS = ("terminal", "markdown", "csv", "html", "all")
+
+
+def cmd_leaderboard(args):
+    from pathlib import Path
+
+    from .aggregate import summarize
+    from .load import LeaderboardWarning, load_results
+    from .render import print_terminal, write
+    results = Path(args.results)
+    if not results.exists():
+        raise ValueError(f"no results directory or file {results}")
+    with warnings.catch_warnings():
+        # the warnings are printed once below (and written into the outputs), not twice
+        warnings.simplefilter("ignore", LeaderboardWarning)
+        frame, messages = load_results(results)
+    for text in messages:
+        print(f"dysts-bench: warning: {text}", file=sys.stderr)
+    board = summarize(frame, evaluation=args.evaluation, baseline=args.baseline or None,
+                      n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages)
+    formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
+    if args.format in ("terminal", "all"):
+        print_terminal(board)
+    files = [f for f in formats if f != "terminal"]
+    if files:
+        for path in write(board, args.out, files, results_dir=results if results.is_dir() else None):
+            print(f"wrote {path}")
+    return 0
+
+
+def add_cli(subparsers):
+    """Register ``dysts-bench leaderboard``."""
+    p = subparsers.add_parser(
+        "leaderboard", help="render the leaderboard (Markdown, CSV, HTML, terminal) from stored results",
+        description="Aggregate the stored results (no forecast is re-run): median VPT, errors by "
+                    "horizon, mean rank, skill vs a baseline with bootstrap CIs, cost, statuses.")
+    p.add_argument("--results", default="leaderboard/results", help="results directory (or one run file)")
+    p.add_argument("--out", default="leaderboard", help="where README.md, results.csv and index.html go")
+    p.add_argument("--format", choices=FORMATS, default="terminal",
+                   help="terminal (default: print only), markdown, csv, html, or all (print and write all)")
+    p.add_argument("--evaluation", default="canonical", help="evaluation to rank (default: canonical)")
+    p.add_argument("--baseline", default="naive", help="forecaster that skill is relative to")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level (default: 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.set_defaults(func=cmd_leaderboard)
+    return subparsers

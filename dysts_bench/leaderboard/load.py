@@ -1,0 +1,196 @@
+"""Reading stored results into one flat table of tasks.
+
+:func:`read_records` reads the run files (``<name>-<hash>.<evaluation>.jsonl``) of a results
+directory and never fails on a bad line: a truncated or otherwise unreadable line, a record
+without a task, an unknown status or a duplicate task is skipped or kept with a
+:class:`LeaderboardWarning` that names the file and line. :func:`records_frame` turns the
+records into a :class:`pandas.DataFrame` with one row per task and one column per score the
+leaderboard uses; everything downstream (:mod:`.aggregate`) works on that frame only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ..runner.records import STATUSES
+
+#: Metrics kept at every Lyapunov-time horizon (the whole-horizon value of all metrics is kept).
+HORIZON_METRICS = ("smape", "nrmse")
+#: Columns of :func:`records_frame` that describe the task and the run, in order.
+TASK_COLUMNS = ["forecaster", "name", "run_id", "evaluation", "system", "series", "status",
+                "uses_system_name", "dt", "maximum_lyapunov", "horizon_steps", "vpt_smape", "vpt_nrmse",
+                "fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb", "finished_at", "file", "line"]
+
+
+class LeaderboardWarning(UserWarning):
+    """A results line or record that was skipped or could only be read in part."""
+
+
+def _warn(messages: list, text: str):
+    messages.append(text)
+    warnings.warn(text, LeaderboardWarning, stacklevel=3)
+
+
+def _number(value) -> float:
+    """A finite float, or NaN for anything else (null, NaN, inf, strings, booleans)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    value = float(value)
+    return value if math.isfinite(value) else math.nan
+
+
+def result_files(results) -> list[Path]:
+    """The run files of a results directory (``*.jsonl``, sorted), or the given file(s)."""
+    if isinstance(results, (str, Path)):
+        path = Path(results)
+        if path.is_dir():
+            return sorted(p for p in path.glob("*.jsonl") if p.is_file())
+        return [path]
+    return [Path(p) for p in results]
+
+
+def _forecaster_of(record: dict, file: Path, lineno: int, messages: list) -> tuple[str, str, bool]:
+    spec = record.get("forecaster")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    run_id = spec.get("run_id") if isinstance(spec, dict) else None
+    run_id = run_id if isinstance(run_id, str) and run_id else file.name.split(".")[0]
+    if not isinstance(name, str) or not name:
+        name = run_id.rsplit("-", 1)[0] if "-" in run_id else run_id
+        _warn(messages, f"{file}:{lineno}: record names no forecaster; using {name!r} from the file name")
+    uses_name = bool(spec.get("uses_system_name")) if isinstance(spec, dict) else False
+    return name, run_id, uses_name
+
+
+def read_records(results) -> tuple[list[dict], list[str]]:
+    """Records of all run files, each with ``_file`` and ``_line``, and the warnings raised.
+
+    Parameters
+    ----------
+    results : str, Path or list of paths
+        A results directory (its ``*.jsonl`` files; the ``.tasks`` staging area is not read)
+        or run files.
+
+    Returns
+    -------
+    records : list of dict
+        Readable records, in file and line order. A record whose status is not one of the
+        runner's statuses is kept (it counts as a failure) with a warning.
+    messages : list of str
+        The text of every :class:`LeaderboardWarning` emitted, ``"FILE:LINE: what"``.
+    """
+    records, messages = [], []
+    for file in result_files(results):
+        try:
+            text = file.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            _warn(messages, f"{file}: unreadable results file skipped ({exc})")
+            continue
+        lines = text.splitlines()
+        for lineno, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                last = lineno == len(lines) and not text.endswith("\n")
+                what = "truncated last line" if last else "corrupt line"
+                _warn(messages, f"{file}:{lineno}: skipped a {what} (invalid JSON: {exc})")
+                continue
+            if not isinstance(record, dict) or not isinstance(record.get("system"), str) \
+                    or record.get("series") is None:
+                _warn(messages, f"{file}:{lineno}: skipped a line that is not a task record "
+                                "(needs 'system' and 'series')")
+                continue
+            status = record.get("status")
+            if status not in STATUSES:
+                _warn(messages, f"{file}:{lineno}: unknown status {status!r} "
+                                f"({record['system']} series {record['series']}); counted as a failure")
+            records.append({**record, "_file": str(file), "_line": lineno})
+    return records, messages
+
+
+def _labels(rows: list[dict]) -> dict:
+    """Display label per run: the forecaster's name, or its run id where one name has several runs."""
+    runs = {}
+    for row in rows:
+        runs.setdefault(row["name"], set()).add(row["run_id"])
+    return {run: (name if len(ids) == 1 else run) for name, ids in runs.items() for run in ids}
+
+
+def records_frame(records, messages: list | None = None,
+                  horizon_metrics=HORIZON_METRICS) -> pd.DataFrame:
+    """One row per (forecaster run, evaluation, system, series) task.
+
+    Columns are :data:`TASK_COLUMNS` (``vpt_*`` in Lyapunov times; ``horizon_steps`` is the
+    forecast length in samples), one column per whole-horizon metric (``smape``, ``nrmse``,
+    ...) and ``"{metric}@{h:g}"`` for each of ``horizon_metrics`` at each stored horizon
+    ``h`` (Lyapunov times). Null and non-finite numbers become NaN; what a NaN means (not
+    defined, or a failed score) is decided by :mod:`.aggregate` from the status.
+    ``forecaster`` is the display label: the name, or the run id where a name has several
+    runs. A task recorded twice for one run keeps its last record (with a warning).
+    """
+    messages = [] if messages is None else messages
+    rows, seen = {}, {}
+    for rec in records:
+        file, lineno = Path(rec.get("_file", "?")), rec.get("_line", 0)
+        name, run_id, uses_name = _forecaster_of(rec, file, lineno, messages)
+        metrics = rec.get("metrics") if isinstance(rec.get("metrics"), dict) else {}
+        vpt = rec.get("vpt") if isinstance(rec.get("vpt"), dict) else {}
+        row = {
+            "name": name, "run_id": run_id, "evaluation": str(rec.get("evaluation") or "unknown"),
+            "system": rec["system"], "series": str(rec["series"]), "status": str(rec.get("status")),
+            "uses_system_name": uses_name,
+            "dt": _number(rec.get("dt")), "maximum_lyapunov": _number(rec.get("maximum_lyapunov")),
+            "horizon_steps": _number(rec.get("horizon")),
+            **{f"vpt_{m}": _number(vpt[m].get("lyapunov_times") if isinstance(vpt.get(m), dict) else None)
+               for m in ("smape", "nrmse")},
+            **{k: _number(rec.get(k)) for k in ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb")},
+            "finished_at": rec.get("finished_at") if isinstance(rec.get("finished_at"), str) else None,
+            "file": str(file), "line": lineno,
+        }
+        row.update({str(k): _number(v) for k, v in metrics.items()})
+        horizons = rec.get("horizons") if isinstance(rec.get("horizons"), list) else []
+        by_metric = rec.get("horizon_metrics") if isinstance(rec.get("horizon_metrics"), dict) else {}
+        for metric in horizon_metrics:
+            values = by_metric.get(metric) if isinstance(by_metric.get(metric), list) else []
+            for i, h in enumerate(horizons):
+                if not math.isnan(_number(h)):
+                    row[f"{metric}@{float(h):g}"] = _number(values[i]) if i < len(values) else math.nan
+        key = (run_id, row["evaluation"], row["system"], row["series"])
+        if key in rows:
+            _warn(messages, f"{file}:{lineno}: {row['system']} series {row['series']} of {run_id} is "
+                            f"also at {seen[key]}; the later record is used")
+        rows[key], seen[key] = row, f"{file}:{lineno}"
+    labels = _labels(list(rows.values()))
+    frame = pd.DataFrame([{"forecaster": labels[r["run_id"]], **r} for r in rows.values()])
+    if frame.empty:
+        return pd.DataFrame(columns=TASK_COLUMNS)
+    score_columns = sorted(c for c in frame.columns if c not in TASK_COLUMNS)
+    frame = frame[TASK_COLUMNS + score_columns]
+    for col in score_columns:
+        frame[col] = frame[col].astype(float)
+    return frame.sort_values(["forecaster", "evaluation", "system", "series"], kind="stable",
+                             ignore_index=True)
+
+
+def horizon_columns(frame: pd.DataFrame, metric: str) -> dict[float, str]:
+    """``{horizon: column}`` of a metric's per-horizon columns, sorted by horizon."""
+    prefix = f"{metric}@"
+    found = {float(c[len(prefix):]): c for c in frame.columns if isinstance(c, str) and c.startswith(prefix)}
+    return dict(sorted(found.items()))
+
+
+def load_results(results, horizon_metrics=HORIZON_METRICS) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`read_records` then :func:`records_frame`: the task frame and all warnings."""
+    records, messages = read_records(results)
+    frame = records_frame(records, messages, horizon_metrics=horizon_metrics)
+    return frame, messages
+
+
+__all__ = ["HORIZON_METRICS", "TASK_COLUMNS", "LeaderboardWarning", "horizon_columns", "load_results",
+           "read_records", "records_frame", "result_files"]

@@ -1,0 +1,387 @@
+"""The rendered leaderboard: aggregates against hand computation, robustness to bad results
+files, and the Markdown/CSV/HTML outputs and CLI."""
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from dysts_bench.cli import main
+from dysts_bench.leaderboard import (LeaderboardWarning, bootstrap_ci, error_matrix, load_results, mean_rank,
+                                     rank_matrix, records_frame, render_csv, render_html, render_markdown,
+                                     skill_matrix, summarize, vpt_matrix)
+from dysts_bench.leaderboard.aggregate import complete_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "leaderboard" / "results"
+HORIZONS = [0.5, 1, 2, 4]
+
+
+def record(name, system, series=0, status="ok", *, smape=50.0, nrmse=0.5, vpt=1.0, lyap=1.0, dt=0.1,
+           horizon=100, hsmape=None, fit=0.01, evaluation="canonical"):
+    """A record shaped like the runner's (only the fields the leaderboard reads)."""
+    scored = status in ("ok", "nonfinite")
+    rec = {"schema": 1, "forecaster": {"name": name, "run_id": f"{name}-0000", "uses_system_name": False},
+           "evaluation": evaluation, "system": system, "series": series, "status": status,
+           "dt": dt, "maximum_lyapunov": lyap, "horizon": horizon,
+           "fit_seconds": fit, "predict_seconds": fit / 2, "cpu_seconds": fit, "peak_rss_mb": 100.0,
+           "finished_at": "2026-01-01T00:00:00Z",
+           "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None}
+    if scored:
+        hs = list(hsmape) if hsmape is not None else [smape] * len(HORIZONS)
+        rec.update(metrics={"smape": smape, "nrmse": nrmse}, horizons=HORIZONS,
+                   horizon_metrics={"smape": hs, "nrmse": [nrmse] * len(HORIZONS)},
+                   vpt={m: {"steps": None, "time": None, "lyapunov_times": vpt} for m in ("smape", "nrmse")})
+    return rec
+
+
+def frame_of(records):
+    return records_frame([{**r, "_file": "x.jsonl", "_line": i + 1} for i, r in enumerate(records)])
+
+
+def write_jsonl(path, records, tail=""):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + tail)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Aggregates
+# ---------------------------------------------------------------------------
+
+
+def test_mean_rank_with_ties_matches_scipy_rankdata():
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 4, size=(50, 5)).astype(float)  # many ties
+    values[rng.random(values.shape) < 0.1] = np.inf           # failures tie at the bottom
+    matrix = pd.DataFrame(values, columns=list("abcde"))
+    expected = np.mean([stats.rankdata(row, method="average") for row in values], axis=0)
+    np.testing.assert_allclose(mean_rank(matrix).to_numpy(), expected)
+    # higher is better: rank of the negated values
+    expected_hi = np.mean([stats.rankdata(-row, method="average") for row in values], axis=0)
+    np.testing.assert_allclose(mean_rank(matrix, higher_is_better=True).to_numpy(), expected_hi)
+
+
+def test_rank_drops_tasks_where_the_score_is_not_defined():
+    matrix = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [2.0, np.nan, 1.0]})
+    ranks = rank_matrix(matrix)
+    assert len(ranks) == 2
+    assert mean_rank(matrix).to_dict() == {"a": 1.5, "b": 1.5}
+
+
+def test_failures_count_as_failures_and_rank_last():
+    recs = []
+    for i, sys_ in enumerate(["A", "B", "C", "D"]):
+        recs.append(record("naive", sys_, smape=100.0, vpt=0.5))
+        recs.append(record("good", sys_, smape=10.0 + i, vpt=2.0))
+    recs += [record("bad", "A", status="error"), record("bad", "B", status="timeout"),
+             record("bad", "C", smape=5.0, vpt=3.0)]  # no record for D: missing
+    board = summarize(frame_of(recs), n_boot=200)
+    t = board.table
+    assert t.loc["bad", "tasks"] == 4 and t.loc["bad", "ok"] == 1 and t.loc["bad", "failed"] == 3
+    assert t.loc["bad", "statuses"] == "error 1, missing 1, timeout 1"
+    assert t.loc["good", "failed"] == 0 and t.loc["good", "statuses"] == "-"
+    # ranks by sMAPE: A, B, D: good 1, naive 2, bad 3 (inf); C: bad 1, good 2, naive 3
+    assert t.loc["bad", "mean_rank_smape"] == pytest.approx((3 + 3 + 1 + 3) / 4)
+    assert t.loc["good", "mean_rank_smape"] == pytest.approx((1 + 1 + 2 + 1) / 4)
+    # median VPT: failures count as 0 -> bad has [0, 0, 3, 0]
+    assert t.loc["bad", "median_vpt_smape"] == 0.0
+    # VPT ranks: a failure (-inf) ranks below a real VPT of 0.5
+    assert t.loc["bad", "mean_rank_vpt"] == pytest.approx((3 + 3 + 1 + 3) / 4)
+    # sorted by mean rank
+    assert list(t.index) == ["good", "naive", "bad"]
+
+
+def test_missing_tasks_take_the_task_info_of_other_records():
+    recs = [record("a", "S", lyap=2.0, dt=0.05, horizon=80), record("a", "T"), record("b", "T")]
+    full = complete_tasks(frame_of(recs))
+    row = full[(full.forecaster == "b") & (full.system == "S")].iloc[0]
+    assert row["status"] == "missing" and row["maximum_lyapunov"] == 2.0 and row["dt"] == 0.05
+    assert row["horizon_steps"] == 80
+
+
+def test_skill_of_naive_against_itself_is_exactly_zero():
+    rng = np.random.default_rng(0)
+    recs = [record(n, f"S{i}", s, smape=float(rng.uniform(1, 150)), hsmape=rng.uniform(1, 150, 4).tolist())
+            for n in ("naive", "other") for i in range(20) for s in range(3)]
+    board = summarize(frame_of(recs), n_boot=300)
+    for target in ("smape", "smape@1"):
+        row = board.table.loc["naive", [f"skill_{target}", f"skill_{target}_low", f"skill_{target}_high"]]
+        assert (row.to_numpy(float) == 0.0).all()
+    skill = skill_matrix(error_matrix(complete_tasks(frame_of(recs)), "smape"), "naive")
+    assert (skill["naive"] == 0.0).all()
+
+
+def test_skill_matches_hand_computation():
+    errors = pd.DataFrame({"naive": [10.0, 20.0, 40.0, np.inf, 0.0, 50.0],
+                           "f": [5.0, 30.0, np.inf, 3.0, 1.0, 25.0]},
+                          index=pd.MultiIndex.from_tuples([(f"S{i}", "0") for i in range(6)],
+                                                          names=["system", "series"]))
+    skill = skill_matrix(errors, "naive")["f"].to_numpy()
+    # 1 - 5/10, 1 - 30/20, failure, naive failed (undefined), naive perfect (undefined), 1 - 25/50
+    expected = [0.5, -0.5, -np.inf, np.nan, np.nan, 0.5]
+    np.testing.assert_array_equal(skill, expected)
+    est, low, high = bootstrap_ci(skill, errors.index.get_level_values("system"), n_boot=500, seed=3)
+    assert est == np.median([0.5, -0.5, -np.inf, 0.5])  # = 0.0 (mean of the two middle values)
+    assert low <= est <= high
+
+
+def test_bootstrap_ci_is_deterministic_and_covers_the_true_median():
+    rng = np.random.default_rng(42)
+    n_sys, per = 40, 3
+    groups = np.repeat([f"sys{i:02d}" for i in range(n_sys)], per)
+    covered = 0
+    for _ in range(200):
+        # system effect + task noise: the population median of a task value is 0.3
+        values = np.repeat(rng.normal(0.3, 0.2, n_sys), per) + rng.normal(0, 0.1, n_sys * per)
+        _, low, high = bootstrap_ci(values, groups, n_boot=300, seed=0)
+        covered += low <= 0.3 <= high
+    assert 0.88 <= covered / 200 <= 0.99
+    again = [bootstrap_ci(values, groups, n_boot=300, seed=7) for _ in range(2)]
+    assert again[0] == again[1]
+    assert bootstrap_ci(values, groups, n_boot=300, seed=8) != again[0]
+
+
+def test_bootstrap_resamples_systems_not_tasks():
+    # every task of a system has the same value: resampling systems sees 30 values, not 90
+    per_system = np.random.default_rng(5).normal(size=30)
+    systems = np.array([f"s{i:02d}" for i in range(30)])
+    by_system = bootstrap_ci(per_system, systems, n_boot=400, seed=2)
+    by_task = bootstrap_ci(np.repeat(per_system, 3), np.repeat(systems, 3), n_boot=400, seed=2)
+    assert by_task == pytest.approx(by_system)
+    # every task of a drawn system is used: tasks (10, 0, 0) per system have median 0
+    assert bootstrap_ci(np.tile([10.0, 0.0, 0.0], 20), np.repeat(systems[:20], 3), n_boot=200) == (0, 0, 0)
+
+
+def test_bootstrap_matches_a_plain_loop_over_replicates():
+    """Unequal group sizes and NaN (left out): the vectorised replicates equal a loop that
+    concatenates the drawn systems' tasks (same draws: default_rng(seed), sorted groups)."""
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(1, 5, size=25)
+    groups = np.repeat([f"g{i:02d}" for i in range(25)], sizes)
+    values = rng.normal(size=len(groups))
+    values[rng.random(len(values)) < 0.1] = np.nan
+    values[3] = -np.inf
+    est, low, high = bootstrap_ci(values, groups, n_boot=300, level=0.9, seed=4)
+    names = np.unique(groups)
+    draws = np.random.default_rng(4).integers(0, len(names), size=(300, len(names)))
+    reps = [np.nanmedian(np.concatenate([values[groups == names[d]] for d in row])) for row in draws]
+    assert est == np.nanmedian(values)
+    assert (low, high) == tuple(np.quantile(reps, [0.05, 0.95], method="inverted_cdf"))
+
+
+def test_vpt_and_horizons_leave_out_what_is_not_defined():
+    recs = [
+        # 1 Lyapunov time = 10 samples; forecast of 100 samples: every horizon defined
+        record("a", "Fast", smape=1.0, hsmape=[1, 2, 3, 4], vpt=2.0),
+        record("b", "Fast", status="error"),
+        # 1 Lyapunov time = 40 samples: horizons 4 (160 samples) not defined
+        record("a", "Slow", lyap=0.25, hsmape=[10, 20, 30, 40], vpt=4.0),
+        record("b", "Slow", lyap=0.25, hsmape=[11, 21, 31, 41], vpt=1.0),
+        # no Lyapunov exponent: no VPT in Lyapunov times, no horizons
+        record("a", "Flat", lyap=None, vpt=None),
+        record("b", "Flat", lyap=None, vpt=None),
+    ]
+    board = summarize(frame_of(recs), baseline="a", n_boot=100)
+    medians = board.horizons["smape"][0.5]
+    assert board.horizon_counts["smape"].to_dict() == {0.5: 2, 1.0: 2, 2.0: 2, 4.0: 1}
+    assert medians.loc["a", 0.5] == pytest.approx(5.5) and medians.loc["a", 4.0] == 4
+    assert medians.loc["b", 0.5] == np.inf and medians.loc["b", 4.0] == np.inf  # median of [inf, 11]
+    vpt = vpt_matrix(complete_tasks(frame_of(recs)), failure=0.0)
+    assert np.isnan(vpt.loc[("Flat", "0")]).all()
+    assert board.table.loc["a", "median_vpt_smape"] == 3.0 and board.table.loc["b", "median_vpt_smape"] == 0.5
+
+
+# ---------------------------------------------------------------------------
+# Reading bad results
+# ---------------------------------------------------------------------------
+
+
+def test_corrupt_lines_are_skipped_with_a_warning_naming_file_and_line(tmp_path):
+    good = [record("naive", "A"), record("naive", "B")]
+    path = tmp_path / "naive-0000.canonical.jsonl"
+    path.write_text(json.dumps(good[0]) + "\n{not json\n" + json.dumps([1, 2]) + "\n"
+                    + json.dumps(good[1]) + "\n" + json.dumps(record("naive", "C"))[:57])
+    with pytest.warns(LeaderboardWarning) as caught:
+        frame, messages = load_results(tmp_path)
+    texts = [str(w.message) for w in caught]
+    assert texts == messages and len(messages) == 3
+    assert f"{path}:2: skipped a corrupt line" in messages[0]
+    assert f"{path}:3: skipped a line that is not a task record" in messages[1]
+    assert f"{path}:5: skipped a truncated last line" in messages[2]
+    assert sorted(frame.system) == ["A", "B"]
+
+
+def test_unknown_status_unknown_forecaster_and_nan_scores_do_not_crash(tmp_path):
+    write_jsonl(tmp_path / "naive-0000.canonical.jsonl", [record("naive", s) for s in "ABC"])
+    odd = [record("mystery", "A", status="nan"), record("mystery", "B", smape=float("nan")),
+           {**record("mystery", "C"), "forecaster": None}]
+    (tmp_path / "mystery-0000.canonical.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in odd))  # NaN written as the JSON extension NaN
+    with pytest.warns(LeaderboardWarning) as caught:
+        frame, messages = load_results(tmp_path)
+    assert [str(w.message) for w in caught] == messages and len(messages) == 2
+    assert "mystery-0000.canonical.jsonl:1: unknown status 'nan'" in messages[0]
+    assert any("names no forecaster" in m and "'mystery'" in m for m in messages)
+    board = summarize(frame, n_boot=100, messages=messages)
+    t = board.table
+    assert t.loc["mystery", "failed"] == 1 and "nan 1" in t.loc["mystery", "statuses"]
+    # a NaN score in a scored record is worst: rank 2 of 2 on B, as on the failed A
+    assert t.loc["mystery", "mean_rank_smape"] == pytest.approx((2 + 2 + 1.5) / 3)
+    assert "unknown status" in render_markdown(board) and "unknown status" in render_html(board)
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------
+
+
+class _Checker(HTMLParser):
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors, self.tags, self.rows, self.attrs = [], [], [], {}, []
+        self._table = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+        if tag == "table":
+            self._table = dict(attrs).get("id")
+        if tag == "tr" and self._table and "tbody" in self.stack:
+            self.rows[self._table] = self.rows.get(self._table, 0) + 1
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+
+@pytest.fixture(scope="module")
+def board():
+    rng = np.random.default_rng(3)
+    recs = []
+    for name in ("naive", "linear_ar", "x|pipe", "<script>"):
+        for i in range(12):
+            for s in range(3):
+                status = "timeout" if (name == "linear_ar" and i == 0 and s == 0) else "ok"
+                recs.append(record(name, f"Sys{i}", s, status, smape=float(rng.uniform(5, 150)),
+                                   hsmape=np.sort(rng.uniform(5, 150, 4)).tolist(), vpt=float(rng.uniform(0, 3)),
+                                   lyap=None if i == 11 else 1.0))
+    return summarize(frame_of(recs), n_boot=200)
+
+
+def test_html_is_valid_self_contained_and_has_a_row_per_forecaster(board):
+    page = render_html(board)
+    checker = _Checker()
+    checker.feed(page)
+    checker.close()
+    assert not checker.errors and checker.stack == []
+    assert page.startswith("<!DOCTYPE html>")
+    assert checker.rows["summary"] == 4 and checker.rows["cost"] == 4 and checker.rows["horizon-smape"] == 4
+    assert checker.tags.count("svg") == 2 + 4  # two overview charts, one panel per forecaster
+    assert "script" in checker.tags and "link" not in checker.tags
+    assert not [v for k, v in checker.attrs if k in ("src", "href") and v and "//" in v]
+    assert page.count("<script>") == 1 and "&lt;script&gt;" in page  # forecaster names are escaped
+
+
+def test_markdown_has_one_row_per_forecaster_and_says_how(board):
+    text = render_markdown(board)
+    lines = text.splitlines()
+    start = lines.index("## Summary") + 2
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    rows = table[2:]  # header and alignment lines
+    assert len(rows) == 4
+    assert sum(r.startswith("| ") and "x\\|pipe" in r for r in rows) == 1
+    assert all(len(r.replace("\\|", "").split("|")) == len(rows[0].replace("\\|", "").split("|")) for r in rows)
+    for words in ("## How the aggregates are computed", "bootstrap", "resamples *systems*",
+                  "rankdata(method='average')", "timeout 1"):
+        assert words in text
+
+
+def test_csv_is_one_row_per_forecaster_and_rendering_is_deterministic(board):
+    import io
+    table = pd.read_csv(io.StringIO(render_csv(board)))
+    assert len(table) == 4 and table["forecaster"].is_unique
+    for col in ("median_vpt_smape", "mean_rank_smape", "skill_smape", "skill_smape_low", "skill_smape_high",
+                "median_smape@1", "median_fit_seconds", "failed", "statuses"):
+        assert col in table.columns
+    assert render_html(board) == render_html(board) and render_markdown(board) == render_markdown(board)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def test_cli_end_to_end_on_a_copy_of_the_results(tmp_path, capsys):
+    src = sorted(RESULTS.glob("*.canonical.jsonl"))
+    if not src:
+        pytest.skip("no stored results")
+    results = tmp_path / "results"
+    results.mkdir()
+    tasks = {("Aizawa", "0"), ("Aizawa", "1")}
+    for file in src:  # the first 30 tasks of each run keep the test quick
+        lines = file.read_text().splitlines()[:30]
+        (results / file.name).write_text("\n".join(lines) + "\n")
+        tasks |= {(r["system"], str(r["series"])) for r in map(json.loads, lines)}
+    victim = results / src[0].name
+    victim.write_text(victim.read_text() + '{"schema": 1, "system": "Lor')  # truncated last line
+    write_jsonl(results / "mystery-1234.canonical.jsonl",
+                [record("mystery", "Aizawa", 0, "error"), record("mystery", "Aizawa", 1, "timeout")])
+    out = tmp_path / "board"
+    assert main(["leaderboard", "--results", str(results), "--out", str(out), "--format", "all",
+                 "--n-boot", "200"]) == 0
+    captured = capsys.readouterr()
+    n_lines = len(victim.read_text().splitlines())
+    assert f"{victim}:{n_lines}: skipped a truncated last line" in captured.err
+    assert "Summary" in captured.out and "mystery" in captured.out
+    table = pd.read_csv(out / "results.csv").set_index("forecaster")
+    assert set(table.index) == {f.name.split("-")[0] for f in src} | {"mystery"}
+    assert table.loc["mystery", "failed"] == table.loc["mystery", "tasks"] == len(tasks)
+    assert table.loc["mystery", "statuses"] == f"error 1, missing {len(tasks) - 2}, timeout 1"
+    others = table.drop(index="mystery")["mean_rank_smape"]
+    assert (table.loc["mystery", "mean_rank_smape"] > others).all()
+    if "naive" in table.index:
+        assert table.loc["naive", "skill_smape"] == 0
+    page = (out / "index.html").read_text()
+    checker = _Checker()
+    checker.feed(page)
+    assert not checker.errors and checker.rows["summary"] == len(table)
+    assert "(../results/)" in (out / "README.md").read_text()
+
+
+def test_cli_single_format_and_errors(tmp_path, capsys):
+    write_jsonl(tmp_path / "naive-0000.canonical.jsonl", [record("naive", s) for s in "AB"])
+    assert main(["leaderboard", "--results", str(tmp_path), "--out", str(tmp_path / "o"), "--format", "csv"]) == 0
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["results.csv"]
+    assert main(["leaderboard", "--results", str(tmp_path / "nowhere")]) == 2
+    assert "no results directory" in capsys.readouterr().err
+    assert main(["leaderboard", "--results", str(tmp_path), "--evaluation", "fresh-1"]) == 2
+    assert "have: canonical" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["leaderboard", "--results", str(empty)]) == 2
+
+
+def test_nothing_upstream_imports_the_leaderboard():
+    pkg = ROOT / "dysts_bench"
+    offenders = [p.relative_to(ROOT) for p in pkg.rglob("*.py")
+                 if "leaderboard" not in p.relative_to(pkg).parts and p.name != "cli.py"
+                 and ("from .leaderboard" in p.read_text() or "dysts_bench.leaderboard" in p.read_text())]
+    assert offenders == []
