@@ -109,7 +109,14 @@ def test_generic_readers(ref):
     import pandas as pd
     df = pd.read_parquet(ref)
     assert set(df["system"].unique()) == set(SYSTEMS)
-    assert {"series", "time", "t", "x0", "split", "noise", "system"} <= set(df.columns)
+    assert {"series", "time", "x0", "split", "noise", "system"} <= set(df.columns)
+    assert "t" not in df.columns  # derivable: time_origin + dt * (time_index0 + time)
+    # ... and this package's readers add it, bitwise the times the generator integrated at.
+    ours = load_dataset("test", systems=["ForcedVanDerPol"], root=ref, as_="pandas")
+    meta = load_metadata("test", "ForcedVanDerPol", root=ref)["ForcedVanDerPol"]
+    for k, t0 in enumerate(meta["t0"]):
+        t = ours[ours.series == k].sort_values("time")["t"].to_numpy()
+        np.testing.assert_array_equal(t, t0 + meta["dt"] * np.arange(SMALL.test_length))
 
     schema = pq.read_schema(ref / relpath("test", "none", "Lorenz"))
     assert json.loads(schema.metadata[b"dt"]) == pytest.approx(get_system("Lorenz").period / 100)
@@ -331,26 +338,134 @@ def test_darts_missing_gives_install_hint(ref, monkeypatch):
         load_dataset("test", systems=["Lorenz"], root=ref, as_="darts")
 
 
-def test_delay_system_windows_of_reference_orbit(tmp_path):
+def _delay_reference(name, config, first, stop):
+    """Independent route to a delay system's scalar series on the protocol grid
+    ``t_start + dt * i``, i in [first, stop): the DDE integrator itself."""
+    from dysts_bench.solvers.delay import delay_of, delay_series
+    c = compile_system(name)
+    system = get_system(name)
+    dt = system.period / config.pts_per_period
+    t = delay_of(c) + dt * np.arange(first, stop)
+    return delay_series(c, t, rtol=config.rtol, atol=config.atol)
+
+
+@pytest.mark.parametrize("name", ["MackeyGlass", "ScrollDelay"])
+def test_delay_system_scalar_storage_and_embedding(tmp_path, name):
+    """Protocol 1.1: delay systems are stored as their scalar series and embedded at load by
+    whole-sample lags L (the count nearest tau / 9): exact, and equal to embedding an
+    independently integrated series; test series are windows of the reference orbit."""
     from dysts_bench.registry import list_systems
-    if "MackeyGlass" not in list_systems():
-        pytest.skip("MackeyGlass not in the registry")
-    generate(tmp_path, SMALL, systems=["MackeyGlass"], progress=False)
-    rec = manifest(tmp_path)["systems"]["MackeyGlass"]
-    assert rec["status"] == "ok" and "dynamical" in rec["unavailable"]
-    train = load_dataset("train", "MackeyGlass", root=tmp_path)["MackeyGlass"]
-    _, y = make_trajectory("MackeyGlass", SMALL.train_length)
-    assert train.shape == (1, SMALL.train_length, 10)
-    np.testing.assert_array_equal(train[0], y.astype(np.float32))
-    # Test series are windows of the reference orbit (a delay system's state is a history).
-    meta = load_metadata("test", "MackeyGlass", root=tmp_path)["MackeyGlass"]
-    _, orbit = make_trajectory("MackeyGlass", SMALL.pool_length)
-    test = load_dataset("test", "MackeyGlass", root=tmp_path)["MackeyGlass"]
-    for k, i in enumerate(meta["orbit_index"]):
-        np.testing.assert_array_equal(test[k], orbit[i:i + SMALL.test_length].astype(np.float32))
+    from dysts_bench.solvers.delay import delay_embedding, delay_of, embedding_lag_samples
+    if name not in list_systems():
+        pytest.skip(f"{name} not in the registry")
+    generate(tmp_path, SMALL, systems=[name], progress=False)
+    rec = manifest(tmp_path)["systems"][name]
+    assert rec["status"] == "ok" and not rec["unavailable"]
+    system = get_system(name)
+    dt = system.period / SMALL.pts_per_period
+    L = embedding_lag_samples(delay_of(compile_system(name)), dt, 10)
+    assert L == max(1, round(system.tau / 9 / dt))  # the whole-sample lag nearest tau / 9
+    lead = 9 * L
+    meta = load_metadata("train", name, root=tmp_path)[name]
+    assert (meta["embedding_lag_samples"], meta["stored_leading_samples"]) == (L, lead)
     assert meta["variables"][:2] == ["x_lag0", "x_lag1"] and meta["delay"]
-    with pytest.raises(UnknownSystemError, match="dynamical"):
-        load_dataset("test", "MackeyGlass", root=tmp_path, noise="dynamical")
+
+    train = load_dataset("train", name, root=tmp_path)[name]
+    x = _delay_reference(name, SMALL, -lead, SMALL.train_length)
+    assert train.shape == (1, SMALL.train_length, 10)
+    np.testing.assert_array_equal(train[0], delay_embedding(x, L, 10).astype(np.float32))
+
+    # The files hold the scalar series only, with `lead` leading samples (time < 0).
+    table = pq.read_table(tmp_path / relpath("test", "none", name))
+    assert table.column("time").to_numpy()[0] == -lead
+    assert table.column("x1").null_count == table.num_rows
+
+    meta = load_metadata("test", name, root=tmp_path)[name]
+    orbit = _delay_reference(name, SMALL, -lead, SMALL.pool_length)  # the reference orbit
+    test = load_dataset("test", name, root=tmp_path)[name]
+    emb = delay_embedding(orbit, L, 10).astype(np.float32)
+    for k, i in enumerate(meta["orbit_index"]):
+        np.testing.assert_array_equal(test[k], emb[i:i + SMALL.test_length])
+
+    # Dynamical noise: starts from the clean history, then departs from the clean series
+    # by about the documented amount.
+    noisy = load_dataset("test", name, root=tmp_path, noise="dynamical")[name]
+    np.testing.assert_array_equal(noisy[:, 0, :], test[:, 0, :])
+    assert not np.array_equal(noisy, test)
+    np.testing.assert_array_equal(noisy[:, L:, 1], noisy[:, :-L, 0])  # still an embedding
+    dmeta = load_metadata("test", name, root=tmp_path, noise="dynamical")[name]
+    sigma = SMALL.dynamical_noise * np.array(dmeta["state_std"]) / math.sqrt(system.period)
+    np.testing.assert_allclose(dmeta["sde"]["sigma"], sigma, rtol=1e-12)
+    measured = load_dataset("test", name, root=tmp_path, noise="measurement")[name]
+    np.testing.assert_array_equal(measured[:, L:, 1], measured[:, :-L, 0])
+
+
+def test_delay_dynamical_noise_one_step_residuals(tmp_path):
+    """One-sample residuals of the noisy MackeyGlass series against the deterministic DDE
+    (continued from the noisy series' own past) have size sigma * sqrt(dt)."""
+    from dysts_bench.solvers.delay import integrate_sdde
+    generate(tmp_path, SMALL, systems=["MackeyGlass"], progress=False)
+    block = load_dataset("test", "MackeyGlass", root=tmp_path, noise="dynamical")["MackeyGlass"]
+    meta = load_metadata("test", "MackeyGlass", root=tmp_path, noise="dynamical")["MackeyGlass"]
+    c = compile_system("MackeyGlass")
+    dt = meta["dt"]
+    sigma = meta["sde"]["sigma"][0]
+    x = block[:, :, 0].astype(np.float64)   # the scalar series (column lag 0)
+    back = int(np.ceil(16.0 / dt)) + 1
+    res = []
+    for k in range(x.shape[0]):
+        for j in range(back, x.shape[1] - 1, 7):
+            hist_t = dt * np.arange(j - back, j + 1)
+            y = integrate_sdde(c, (hist_t, x[k, j - back:j + 1, None]),
+                               np.array([hist_t[-1], hist_t[-1] + dt]), 0.0, substeps=200)
+            res.append(x[k, j + 1] - y[1, 0])
+    res = np.array(res)
+    assert res.std() / (sigma * math.sqrt(dt)) == pytest.approx(1.0, abs=0.2)
+
+
+def test_hyperlu_is_excluded_because_its_orbit_escapes():
+    """The recorded reason holds: from the registry's initial condition, at the protocol's
+    tolerance, HyperLu's orbit leaves every bounded region before the reference orbit's
+    58 900 samples (it escapes near sample 34 000)."""
+    from dysts_bench.dataset.protocol import EXCLUDED, SkipSystem, simulate
+    system = get_system("HyperLu")
+    c = compile_system("HyperLu")
+    t = system.period / 100 * np.arange(36_000)
+    y, _ = integrate(c, np.array(system.initial_condition), t, t0=0.0, rtol=1e-12, atol=1e-12)
+    assert np.abs(y[:30_000]).max() < 1e3   # bounded for 300 periods ...
+    assert np.abs(y[-1]).max() > 1e6        # ... then gone (|w| grows exponentially)
+    assert "HyperLu" in EXCLUDED and "escape" in EXCLUDED["HyperLu"]
+    with pytest.raises(SkipSystem, match="escape"):
+        simulate("HyperLu", SMALL)
+
+
+def test_per_system_method_stickslip_fixed_step(tmp_path):
+    """StickSlipOscillator is integrated by the config's per-system method (fixed-step RK4,
+    recorded in the metadata); its series converge as the step is refined."""
+    from dysts_bench.solvers.sde import integrate_sde
+    from dysts_bench.trajectory import observe
+    assert dict(CANONICAL.system_methods)["StickSlipOscillator"] == "rk4"
+    assert CANONICAL.method_for("Lorenz") == "dop853"
+    generate(tmp_path, SMALL, systems=["StickSlipOscillator"], progress=False)
+    meta = load_metadata("train", "StickSlipOscillator", root=tmp_path)["StickSlipOscillator"]
+    assert meta["integrator"] == {"method": "rk4", "fixed_step_substeps": 200}
+    train = load_dataset("train", "StickSlipOscillator", root=tmp_path)["StickSlipOscillator"][0]
+    system = get_system("StickSlipOscillator")
+    c = compile_system("StickSlipOscillator")
+    t = system.period / 100 * np.arange(SMALL.train_length)
+    same = integrate_sde(c, system.initial_condition, t, 0.0, substeps=200)
+    np.testing.assert_array_equal(train, observe(system, same, t).astype(np.float32))
+    finer = observe(system, integrate_sde(c, system.initial_condition, t, 0.0, substeps=800), t)
+    err = np.abs(train - finer).max(axis=0) / finer.std(axis=0)
+    assert err.max() < 1e-3, err   # first order at the friction switch: ~4e-5 x 3/4
+
+
+def test_system_methods_config_validation():
+    cfg = SMALL.replace(system_methods=(("Lorenz", "rosenbrock23"),))
+    assert cfg.method_for("Lorenz") == "rosenbrock23" and cfg.method_for("Rossler") == "dop853"
+    assert CanonicalConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="Lorenz"):
+        SMALL.replace(system_methods=(("Lorenz", "euler"),))
 
 
 def test_cli_options_build_config():
@@ -389,7 +504,15 @@ def test_shipped_canonical_dataset():
         f"the shipped dataset is out of date with the registry (changed: {stale}, not "
         f"generated: {missing}); run `python -m dysts_bench.dataset --canonical --workers 2`")
     names = [n for n, r in man["systems"].items() if r["status"] == "ok"]
-    assert "Lorenz" in names
+    assert "Lorenz" in names and "StickSlipOscillator" in names
+    assert man["systems"]["HyperLu"]["status"] == "skipped"
+    assert "escape" in man["systems"]["HyperLu"]["reason"]
+    for name in ("MackeyGlass", "IkedaDelay", "ScrollDelay", "PiecewiseCircuit", "SprottDelay",
+                 "VossDelay"):
+        assert "dynamical" not in man["systems"][name]["unavailable"], name
+    # Compact: the files (data + manifest) stay within 40 MB.
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    assert size <= 40e6, size
     data = load_dataset("test")
     assert set(data) == set(names)
     for name, arr in data.items():

@@ -189,7 +189,8 @@ def _to_pandas(blocks):
         flat = b.values.reshape(rows, dim)
         for i in range(width):
             cols[i].append(flat[:, i] if i < dim else np.full(rows, np.nan, np.float32))
-    cat = lambda parts, dtype: np.concatenate(parts) if parts else np.empty(0, dtype)
+    def cat(parts, dtype):
+        return np.concatenate(parts) if parts else np.empty(0, dtype)
     data = {"system": pd.Categorical.from_codes(cat(codes, np.int32), categories=names),
             "series": cat(series, np.int32), "time": cat(time, np.int32), "t": cat(t, np.float64)}
     for i in range(width):

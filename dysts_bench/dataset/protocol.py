@@ -11,6 +11,13 @@ Reference orbit
     initial condition (a point on the attractor), integrated with DOP853 at ``rtol =
     atol = 1e-12`` (at most 200 steps per sample; a system that needs more is recorded as
     failed) and sampled every ``dt``. Every integration below uses the same settings.
+    Per-system exceptions are in ``CanonicalConfig.system_methods`` (recorded in every
+    file's ``integrator``): StickSlipOscillator, whose dry-friction law ``sign(v - vs)``
+    makes error-controlled methods chatter in its stick phases, is integrated by the
+    classical RK4 method on a fixed step of 1/200 sample (first order at the friction
+    switch; ~1e-4 of the attractor's standard deviation).
+Excluded systems
+    :data:`EXCLUDED`, with the measured reason (HyperLu: its orbits escape to infinity).
 ``train`` (1 series of 1500 samples)
     The first 1500 samples of the reference orbit (integrated on their own grid, so
     bitwise equal to ``make_trajectory(name, 1500)``): a 1000-point context followed by
@@ -50,21 +57,32 @@ Noise (variants ``none``, ``measurement``, ``dynamical``)
     conditions. A noisy series that blows up or leaves the attractor's
     neighbourhood (the observed range widened by its width on both sides) is redrawn
     with the next seed (``attempt`` in the metadata), at most 5 times; after that the
-    system has no dynamical-noise variant (recorded in the manifest).
+    system has no dynamical-noise variant (recorded in the manifest). Delay systems:
+    Euler–Maruyama (:func:`dysts_bench.solvers.delay.integrate_sdde`) on the same step,
+    noise on the scalar state, scaled by its attractor standard deviation; a test series
+    starts from the reference orbit's history (its samples over the last delay, linearly
+    interpolated), the train series from the constant history at ``t = 0``.
 Seeds
     ``numpy.random.SeedSequence(seed, spawn_key=(fresh, system_key, purpose, split,
     series, attempt))`` with ``system_key`` the first 4 bytes of ``sha256(name)``, so
     every stream is independent of which other systems are generated and in which order.
 Values
     Stored as float32 in the system's own units (no standardisation).
-Delay systems
-    As ``make_trajectory``: a constant history equal to the registry's initial condition,
-    samples from ``t = tau`` on, each row the state at ``E = 10`` lags
-    ``x(t), x(t - tau/9), .., x(t - tau)`` (columns ``x0 .. x9``, variables ``x_lag0 ..``).
+Delay systems (changed in protocol 1.1)
+    A constant history equal to the registry's initial condition, samples from
+    ``t = tau`` on (as ``make_trajectory``), each row the state at ``E = 10`` lags
+    ``x(t), x(t - L dt), .., x(t - 9 L dt)`` (columns ``x0 .. x9``, variables
+    ``x_lag0 ..``) with ``L = max(1, round(tau / (9 dt)))`` whole samples, the lag nearest
+    the published ``tau / 9`` (protocol 1.0 used exactly ``tau / 9``, between samples). The
+    embedding is then a re-indexing of the scalar series, so the files store only that
+    series (with its ``9 L`` leading samples) and the loader rebuilds the embedding
+    exactly. Measurement noise is added to the scalar series (each observation once).
     Their state is a history segment, so a test series is the window of the reference
     orbit that starts at the drawn sample (the orbit continues exactly from that
     history); ``initial_conditions`` records its first row, ``t`` the orbit's time.
-    No dynamical-noise variant yet (no stochastic delay integrator).
+Times
+    Series ``k`` is sampled at ``time_origin[k] + dt * (time_index0[k] + i)`` (metadata),
+    exactly the float64 times integrated at; the files store no time column.
 """
 
 from __future__ import annotations
@@ -79,10 +97,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Version of the protocol (what the series are). Bump on any change that alters data.
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"
 #: Version of the generator code and file layout; bump when the bytes written change.
-GENERATOR_VERSION = "1"
-FORMAT = "dysts-bench-dataset/1"
+GENERATOR_VERSION = "2"
+FORMAT = "dysts-bench-dataset/2"
 SPLITS = ("train", "test")
 NOISE_KINDS = ("none", "measurement", "dynamical")
 #: Published median Lyapunov time in samples at 100 points per period (dysts 0.96
@@ -96,6 +114,22 @@ TARGET_LYAPUNOV_TIMES = 20
 _PURPOSE = {"ic": 0, "measurement": 1, "dynamical": 2}
 _SPLIT_CODE = {"train": 0, "test": 1}
 _MAX_ATTEMPTS = 5
+#: Integration methods a system may be given in ``CanonicalConfig.system_methods``:
+#: the adaptive ones of :func:`dysts_bench.solvers.integrate`, and ``"rk4"``, the
+#: classical Runge-Kutta method on a fixed step (``fixed_step_substeps`` steps per sample).
+SYSTEM_METHODS = ("dop853", "dopri5", "rosenbrock23", "rk4")
+
+#: Registry systems the protocol leaves out, with the measured reason (recorded in the
+#: manifest as ``status: skipped``).
+EXCLUDED = {
+    "HyperLu": (
+        "not bounded at its published parameters (d = 1.3): orbits on the chaotic set escape "
+        "to infinity (w grows exponentially). From the registry's initial condition the "
+        "rtol = atol = 1e-12 DOP853 orbit escapes after ~34 000 samples (340 periods) of the "
+        "58 900-sample reference orbit; of 24 points of a long bounded orbit, 6 escape within "
+        "60 000 samples (median 28 000). A leaky chaotic set, not an attractor: no reference "
+        "orbit of the protocol's length exists without picking a lucky initial condition."),
+}
 
 
 class SkipSystem(Exception):
@@ -126,6 +160,14 @@ class CanonicalConfig:
     #: Noise variants written to files; the others are derived at load time.
     stored_noise: tuple = ("none", "dynamical")
     method: str = "dop853"
+    #: Per-system integration method, overriding ``method``: pairs (name, method), method
+    #: from :data:`SYSTEM_METHODS`. StickSlipOscillator's friction law sign(v - vs) is
+    #: discontinuous: in its stick phases every error-controlled method chatters on the
+    #: switching surface (DOP853 and Rosenbrock 2(3) both exceed 10 000 steps per sample
+    #: at rtol 1e-12), so it is integrated on a fixed step instead.
+    system_methods: tuple = (("StickSlipOscillator", "rk4"),)
+    #: Fixed steps per output sample of the ``"rk4"`` method.
+    fixed_step_substeps: int = 200
     rtol: float = 1e-12
     atol: float = 1e-12
     #: Integration step budget per output sample (the registry's systems need at most
@@ -143,7 +185,7 @@ class CanonicalConfig:
 
     def __post_init__(self):
         for name in ("context_length", "validation_length", "horizon", "n_test", "gap", "width",
-                     "max_steps_per_sample", "sde_steps_per_period"):
+                     "max_steps_per_sample", "sde_steps_per_period", "fixed_step_substeps"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < (0 if name in ("gap", "validation_length") else 1):
                 raise ValueError(f"CanonicalConfig.{name} must be a positive integer, got {value!r}")
@@ -157,6 +199,18 @@ class CanonicalConfig:
         if "none" not in stored or not set(stored) <= set(NOISE_KINDS):
             raise ValueError(f"stored_noise must include 'none' and be among {NOISE_KINDS}")
         object.__setattr__(self, "stored_noise", tuple(k for k in NOISE_KINDS if k in stored))
+        pairs = tuple(sorted((str(n), str(m)) for n, m in self.system_methods))
+        for n, m in pairs:
+            if m not in SYSTEM_METHODS:
+                raise ValueError(f"CanonicalConfig.system_methods: {n}: unknown method {m!r}; "
+                                 f"choose from {SYSTEM_METHODS}")
+        if len({n for n, _ in pairs}) != len(pairs):
+            raise ValueError("CanonicalConfig.system_methods names a system twice")
+        object.__setattr__(self, "system_methods", pairs)
+
+    def method_for(self, name: str) -> str:
+        """The integration method of system ``name``."""
+        return dict(self.system_methods).get(name, self.method)
 
     # -------------------------------------------------------------- derived sizes
     @property
@@ -195,6 +249,7 @@ class CanonicalConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["stored_noise"] = list(self.stored_noise)
+        d["system_methods"] = [list(pair) for pair in self.system_methods]
         return d
 
     @classmethod
@@ -206,6 +261,8 @@ class CanonicalConfig:
         d = dict(d)
         if "stored_noise" in d:
             d["stored_noise"] = tuple(d["stored_noise"])
+        if "system_methods" in d:
+            d["system_methods"] = tuple(tuple(pair) for pair in d["system_methods"])
         return cls(**d)
 
     def to_json(self) -> str:
@@ -299,12 +356,43 @@ class Block:
     values: np.ndarray
     t: np.ndarray
     meta: dict = field(default_factory=dict)
+    #: Delay systems: the scalar series the embedding re-indexes, (n_series,
+    #: stored_leading_samples + length, system dim) float32 (what the files hold).
+    stored: np.ndarray | None = None
+
+
+def series_times(meta) -> np.ndarray:
+    """Sample times (n_series, length) of a block from its metadata:
+    ``time_origin[k] + dt * (time_index0[k] + arange(length))``, bitwise the times the
+    generator used (the files store no time column)."""
+    origin = np.asarray(meta["time_origin"], dtype=np.float64)[:, None]
+    index0 = np.asarray(meta["time_index0"], dtype=np.int64)[:, None]
+    return origin + float(meta["dt"]) * (index0 + np.arange(int(meta["length"]))[None, :])
+
+
+def embed_stored(stored, meta) -> np.ndarray:
+    """The delay embedding (n_series, length, dim * E) of stored scalar series
+    (n_series, lead + length, dim): column ``m * E + j`` of row ``k`` is variable ``m`` at
+    sample ``k - j L`` (``L`` = ``embedding_lag_samples``). Pure re-indexing: exact in any
+    dtype."""
+    E, L = int(meta["embedding"]), int(meta["embedding_lag_samples"])
+    lead, length = int(meta["stored_leading_samples"]), int(meta["length"])
+    n_series, rows, d = stored.shape
+    if rows != lead + length or lead != (E - 1) * L:
+        raise ValueError(f"{meta.get('system')}: stored series of {rows} samples do not match "
+                         f"{lead} leading + {length} samples with {E} lags of {L}")
+    out = np.empty((n_series, length, d * E), dtype=stored.dtype)
+    for m in range(d):
+        for j in range(E):
+            start = lead - j * L
+            out[:, :, m * E + j] = stored[:, start:start + length, m]
+    return out
 
 
 def supports(system) -> str | None:
-    """None if the protocol can generate ``system``, else the reason it is skipped (a hook
-    for system kinds the generator cannot handle; every registry kind is supported now)."""
-    return None
+    """None if the protocol can generate ``system``, else the reason it is skipped
+    (:data:`EXCLUDED`)."""
+    return EXCLUDED.get(system.name)
 
 
 def clock_variables(system) -> list:
@@ -355,6 +443,7 @@ class _Simulation:
         if reason:
             raise SkipSystem(reason)
         self.name = self.spec.name
+        self.method = config.method_for(self.name)
         self.compiled = compile_system(self.name)
         self._integrate = integrate
         c = config
@@ -366,36 +455,60 @@ class _Simulation:
         self.t_pool = self.grid(0.0, c.pool_length) + self.t_start
         y0 = np.asarray(self.spec.initial_condition, dtype=np.float64)
         if self.delay:
-            # The observed (delay-embedded) orbit; a window of it is a history segment,
-            # i.e. a state of the delay system.
-            self.pool_raw = self.delay_orbit(y0, self.t_pool)
+            from ..solvers.delay import embedding_lag_samples
+            self.E = int(self.spec.embedding)
+            self.lag = embedding_lag_samples(self.delay_time(), self.step, self.E)
+            self.lead = (self.E - 1) * self.lag
+            # The scalar orbit from `lead` samples before the first one (what the embedding
+            # of the first row reads); its embedding is the observed orbit, and a window
+            # of it is a history segment, i.e. a state of the delay system.
+            self.pool_scalar = self.delay_series(y0, -self.lead, c.pool_length)
+            self.pool_raw = self.embed(self.pool_scalar[None])[0]
         else:
             self.pool_raw = self.integrate(y0, self.t_pool)
         lo, hi = c.pool_start, c.pool_start + c.n_test * c.block
         stat_raw = self.pool_raw[lo:hi]
         stat_obs = stat_raw if self.delay else _observe(self.spec, stat_raw, self.t_pool[lo:hi])
-        self.state_std = stat_raw.std(axis=0)
         self.attractor_mean = stat_obs.mean(axis=0)
         self.attractor_std = stat_obs.std(axis=0)
         self.obs_min, self.obs_max = stat_obs.min(axis=0), stat_obs.max(axis=0)
-        self.noise_scale = (None if self.delay else
-                            dynamical_noise_scale(self.spec, self.state_std, self.attractor_std))
+        if self.delay:  # the state is the scalar series; noise acts on it
+            self.state_std = self.pool_scalar[self.lead + lo:self.lead + hi].std(axis=0)
+            self.noise_scale = self.state_std.copy()
+        else:
+            self.state_std = stat_raw.std(axis=0)
+            self.noise_scale = dynamical_noise_scale(self.spec, self.state_std,
+                                                     self.attractor_std)
         self.lyap_samples = lyapunov_time_samples(self.spec, c.pts_per_period)
 
     def delay_time(self) -> float:
         from ..solvers.delay import delay_of
         return float(delay_of(self.compiled))
 
-    def delay_orbit(self, history, t_eval):
-        from ..solvers.delay import delay_trajectory
+    def delay_series(self, history, first, stop):
+        """Scalar (not embedded) delay orbit at sample indices ``first .. stop - 1`` of the
+        grid ``t_start + dt * i``, from the constant history ``history`` on ``t <= 0``."""
+        from ..solvers.delay import delay_series
         c = self.config
-        return delay_trajectory(self.compiled, t_eval, ic=history, method=c.method,
-                                rtol=c.rtol, atol=c.atol)
+        t = self.t_start + self.step * np.arange(first, stop)
+        return delay_series(self.compiled, t, ic=history, method=self.method, rtol=c.rtol,
+                            atol=c.atol)
+
+    def embed(self, scalar):
+        """(n, lead + length, d) scalar series -> (n, length, d * E) embedding."""
+        return embed_stored(scalar, {"embedding": self.E, "embedding_lag_samples": self.lag,
+                                     "stored_leading_samples": self.lead,
+                                     "length": scalar.shape[1] - self.lead, "system": self.name})
 
     def integrate(self, y0, t_eval, t0=None):
         c = self.config
-        y, _ = self._integrate(self.compiled, y0, t_eval, t0=float(t_eval[0] if t0 is None else t0),
-                               method=c.method, rtol=c.rtol, atol=c.atol,
+        t0 = float(t_eval[0] if t0 is None else t0)
+        if self.method == "rk4":
+            from ..solvers.sde import integrate_sde
+            return integrate_sde(self.compiled, y0, t_eval, 0.0, t0=t0,
+                                 substeps=c.fixed_step_substeps)
+        y, _ = self._integrate(self.compiled, y0, t_eval, t0=t0, method=self.method,
+                               rtol=c.rtol, atol=c.atol,
                                max_steps=c.max_steps_per_sample * len(t_eval) + 10_000)
         return y
 
@@ -426,32 +539,39 @@ class _Simulation:
         # Same arithmetic as make_trajectory (t = transient * unit + step * arange(n)).
         return float(t0) + self.step * np.arange(length)
 
+    def times(self, split, idx, t0):
+        """(time_origin, time_index0) per series: sample ``i`` of series ``k`` is at
+        ``time_origin[k] + dt * (time_index0[k] + i)`` (see :func:`series_times`)."""
+        if self.delay:  # delay series are on the orbit's grid t_start + dt * i
+            index0 = [0] if split == "train" else [int(i) for i in idx]
+            return [float(self.t_start)] * len(index0), index0
+        return [float(x) for x in t0], [0] * len(t0)
+
     def clean(self, split, fresh_seed=None):
         c = self.config
         idx, ics, t0 = self.starts(split, fresh_seed)
         length = c.length(split)
+        meta = self.meta(split, "none", idx, ics, t0, fresh_seed)
+        ts = series_times(meta)
+        if self.delay:
+            if split == "train":
+                # Integrated on its own grid (the reference orbit's last steps are clipped
+                # differently): the first `length` samples after the leading ones.
+                scalar = self.delay_series(ics[0], -self.lead, length)[None]
+            else:
+                # A delay system's state is a history segment: test series are windows of
+                # the reference orbit (which continues exactly from that history).
+                scalar = np.stack([self.pool_scalar[i:i + self.lead + length] for i in idx])
+            stored = scalar.astype(np.float32)
+            return Block(self.embed(stored), ts, meta, stored=stored)
         if split == "train":
             # Integrated on its own grid (not sliced from the longer reference orbit, whose
             # last step before sample 1499 is not clipped the same way): bitwise equal to
             # make_trajectory(name, train_length).
-            ts = (self.grid(0.0, length) + self.t_start)[None, :]
-            if self.delay:
-                obs = self.delay_orbit(ics[0], ts[0])[None]
-                return Block(obs.astype(np.float32), ts,
-                             self.meta(split, "none", idx, ics, ts[:, 0], fresh_seed))
             raw = self.integrate(ics[0], ts[0])[None]
-        elif self.delay:
-            # A delay system's state is a history segment: test series are windows of the
-            # reference orbit (which continues exactly from that history).
-            ts = np.stack([self.t_pool[i:i + length] for i in idx])
-            obs = np.stack([self.pool_raw[i:i + length] for i in idx])
-            return Block(obs.astype(np.float32), ts,
-                         self.meta(split, "none", idx, ics, ts[:, 0], fresh_seed))
         else:
-            ts = np.stack([self.grid(t0[k], length) for k in range(len(idx))])
             raw = np.stack([self.integrate(ics[k], ts[k]) for k in range(len(idx))])
         obs = _observe(self.spec, raw, ts)
-        meta = self.meta(split, "none", idx, ics, ts[:, 0], fresh_seed)
         return Block(obs.astype(np.float32), ts, meta)
 
     # ---------------------------------------------------------------- noise
@@ -466,57 +586,88 @@ class _Simulation:
     def measurement(self, clean: Block, split, fresh_seed=None):
         return add_measurement_noise(clean, self.config, fresh_seed)
 
+    def _noisy_delay_series(self, split, k, idx, sigma, substeps, rng):
+        """One dynamical-noise delay series: scalar (lead + length, d), Euler–Maruyama from
+        the clean history (train: the constant history from t = 0; test: the reference
+        orbit's samples over the last delay before the start, linearly interpolated)."""
+        from ..solvers.delay import integrate_sdde
+        c = self.config
+        length = c.length(split)
+        h = self.step / substeps
+        if split == "train":
+            first = -self.lead
+            t = self.t_start + self.step * np.arange(first, length)
+            y0 = np.asarray(self.spec.initial_condition, dtype=np.float64)
+            out = np.empty((t.size, self.compiled.dim))
+            past = t <= 0.0
+            out[past] = y0
+            out[~past] = integrate_sdde(self.compiled, y0, t[~past], sigma, t0=0.0,
+                                        substeps=substeps, max_step=h, rng=rng, check=False)
+            return out
+        i = int(idx[k])  # orbit index; pool_scalar index i + lead
+        back = math.ceil(self.delay_time() / self.step) + 1
+        lo = max(0, i + self.lead - back)
+        hist_t = self.t_start + self.step * np.arange(lo - self.lead, i + 1)
+        hist_y = self.pool_scalar[lo:i + self.lead + 1]
+        t = self.t_start + self.step * np.arange(i, i + length)
+        noisy = integrate_sdde(self.compiled, (hist_t, hist_y), t, sigma, substeps=substeps,
+                               max_step=h, rng=rng, check=False)
+        return np.concatenate([self.pool_scalar[i:i + self.lead], noisy])
+
     def dynamical(self, split, fresh_seed=None):
         from ..solvers.sde import integrate_sde
         c = self.config
-        if self.delay:
-            # TODO(delay): a stochastic delay integrator.
-            raise VariantUnavailable("dynamical noise: no stochastic integrator for delay "
-                                     "equations yet")
         idx, ics, t0 = self.starts(split, fresh_seed)
-        length = c.length(split)
         sigma = c.dynamical_noise * self.noise_scale / math.sqrt(self.spec.period)
         substeps = self.sde_substeps()
         span = self.obs_max - self.obs_min
         lo, hi = self.obs_min - span, self.obs_max + span
         fresh = fresh_seed is not None
         seed = fresh_seed if fresh else c.seed
-        out, ts, attempts, keys = [], [], [], []
+        meta = self.meta(split, "dynamical", idx, ics, t0, fresh_seed)
+        ts = series_times(meta)
+        out, attempts, keys = [], [], []
         for k in range(len(idx)):
-            t = self.grid(t0[k], length)
             for attempt in range(_MAX_ATTEMPTS):
                 key = spawn_key(self.name, "dynamical", split, k, attempt, fresh)
-                y = integrate_sde(self.compiled, ics[k], t, sigma, rng=rng_for(seed, key),
-                                  substeps=substeps, check=False)
-                seen = _observe(self.spec, y, t)
+                rng = rng_for(seed, key)
+                if self.delay:
+                    y = self._noisy_delay_series(split, k, idx, sigma, substeps, rng)
+                    seen = self.embed(y[None])[0]
+                else:
+                    y = integrate_sde(self.compiled, ics[k], ts[k], sigma, rng=rng,
+                                      substeps=substeps, check=False)
+                    seen = _observe(self.spec, y, ts[k])
                 if np.all(np.isfinite(seen)) and np.all((seen >= lo) & (seen <= hi)):
                     break
             else:
                 raise VariantUnavailable(f"dynamical noise: {split} series {k} blew up or left "
                                          f"the attractor in {_MAX_ATTEMPTS} attempts")
             out.append(y)
-            ts.append(t)
             attempts.append(attempt)
             keys.append(list(key))
-        ts = np.stack(ts)
         raw = np.stack(out)
-        obs = _observe(self.spec, raw, ts)
-        meta = self.meta(split, "dynamical", idx, ics, ts[:, 0], fresh_seed)
         meta["noise_seed"] = {"entropy": int(seed), "spawn_keys": keys}
-        meta["sde"] = {"scheme": "Strang splitting: half kick, RK4 drift, half kick",
-                       "sigma": sigma.tolist(), "substeps": substeps,
+        scheme = ("Euler-Maruyama, lagged state linearly interpolated on the stored path"
+                  if self.delay else "Strang splitting: half kick, RK4 drift, half kick")
+        meta["sde"] = {"scheme": scheme, "sigma": sigma.tolist(), "substeps": substeps,
                        "step": self.step / substeps, "attempts": attempts}
+        if self.delay:
+            stored = raw.astype(np.float32)
+            return Block(self.embed(stored), ts, meta, stored=stored)
+        obs = _observe(self.spec, raw, ts)
         return Block(obs.astype(np.float32), ts, meta)
 
     # ---------------------------------------------------------------- metadata
     def meta(self, split, noise, idx, ics, t0, fresh_seed):
         c, s = self.config, self.spec
-        if self.delay:  # columns m * E + j: variable m at lag j tau / (E - 1)
+        if self.delay:  # columns m * E + j: variable m at lag j L samples
             E = int(s.embedding)
             dim = s.dim * E
             variables = [f"{v}_lag{j}" for v in s.variables for j in range(E)]
         else:
             dim, variables = s.dim, list(s.variables)
+        origin, index0 = self.times(split, idx, t0)
         meta = {
             "format": FORMAT, "protocol_version": c.protocol_version,
             "generator_version": GENERATOR_VERSION, "config": c.to_dict(),
@@ -535,34 +686,47 @@ class _Simulation:
             "horizon": c.horizon if split == "test" else c.validation_length,
             "seed": int(c.seed if fresh_seed is None else fresh_seed),
             "initial_conditions": ics.tolist(), "t0": [float(x) for x in t0],
+            "time_origin": origin, "time_index0": index0,
             "orbit_index": [int(i) for i in idx],
             "attractor_mean": self.attractor_mean.tolist(),
             "attractor_std": self.attractor_std.tolist(),
             "state_std": self.state_std.tolist(),
-            "dynamical_noise_scale": None if self.noise_scale is None else self.noise_scale.tolist(),
+            "dynamical_noise_scale": self.noise_scale.tolist(),
             "registry_hash": system_fingerprint(s),
-            "integrator": {"method": c.method, "rtol": c.rtol, "atol": c.atol},
+            "integrator": ({"method": "rk4", "fixed_step_substeps": c.fixed_step_substeps}
+                           if self.method == "rk4" else
+                           {"method": self.method, "rtol": c.rtol, "atol": c.atol}),
+            "stored_dim": s.dim, "stored_leading_samples": 0,
         }
+        if self.delay:
+            meta.update(embedding=self.E, embedding_lag_samples=self.lag,
+                        stored_leading_samples=self.lead)
         return meta
 
 
 def add_measurement_noise(clean: Block, config: CanonicalConfig, fresh_seed=None) -> Block:
     """The measurement-noise variant of a clean block (deterministic from the seed):
-    ``float32(clean + level * attractor_std * N(0, 1))``."""
+    ``float32(clean + level * attractor_std * N(0, 1))``. Delay systems: the noise is
+    added to the stored scalar series (each observation once, with the scalar's attractor
+    standard deviation ``state_std``), which is then embedded."""
     meta = dict(clean.meta)
     name, split = meta["system"], meta["split"]
     fresh = fresh_seed is not None
     seed = fresh_seed if fresh else config.seed
-    std = np.asarray(meta["attractor_std"], dtype=np.float64)
-    out = np.empty_like(clean.values)
+    delay = clean.stored is not None
+    values = clean.stored if delay else clean.values
+    std = np.asarray(meta["state_std"] if delay else meta["attractor_std"], dtype=np.float64)
+    out = np.empty_like(values)
     keys = []
-    for k in range(clean.values.shape[0]):
+    for k in range(values.shape[0]):
         key = spawn_key(name, "measurement", split, k, 0, fresh)
-        xi = rng_for(seed, key).standard_normal(clean.values[k].shape)
-        out[k] = (clean.values[k].astype(np.float64) + config.measurement_noise * std * xi).astype(np.float32)
+        xi = rng_for(seed, key).standard_normal(values[k].shape)
+        out[k] = (values[k].astype(np.float64) + config.measurement_noise * std * xi).astype(np.float32)
         keys.append(list(key))
     meta.update(noise="measurement", noise_level=config.measurement_noise,
                 noise_seed={"entropy": int(seed), "spawn_keys": keys})
+    if delay:
+        return Block(embed_stored(out, meta), clean.t.copy(), meta, stored=out)
     return Block(out, clean.t.copy(), meta)
 
 

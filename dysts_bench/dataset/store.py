@@ -11,11 +11,22 @@ Layout under a dataset root::
 Every file has the same schema, so that pandas, ``pyarrow.dataset``, DuckDB, Dask and
 Spark read the whole tree as one table with no schema-merging options (files with
 different column sets are silently truncated to the first file's columns by most of
-them): ``series`` int32, ``time`` int32 (sample index within the series), ``t`` float64
-(time units), and ``x0 .. x{width-1}`` float32, of which ``x{dim} ..`` are null. Rows are
-ordered by (series, time). Encoding: zstd (level 19), no dictionary encoding,
-BYTE_STREAM_SPLIT for the float columns, DELTA_BINARY_PACKED for the integer ones, one
-row group per file, no embedded Arrow schema (plain Parquet types only).
+them): ``series`` int32, ``time`` int32 (sample index within the series) and ``x0 ..
+x{width-1}`` float32, of which ``x{stored_dim} ..`` are null. Rows are ordered by (series,
+time). Encoding: zstd (level 19), no dictionary encoding, BYTE_STREAM_SPLIT for the float
+columns, DELTA_BINARY_PACKED for the integer ones, statistics for ``series`` and ``time``
+only, one row group per file, no embedded Arrow schema (plain Parquet types only).
+
+Format 2 (generator version 2) stores nothing that is derivable:
+
+* no time-unit column: sample ``time`` of series ``k`` is at ``time_origin[k] + dt *
+  (time_index0[k] + time)`` (metadata), which is bitwise the float64 time the generator
+  integrated at (:func:`~dysts_bench.dataset.protocol.series_times`; readers of this
+  package add it as column ``t``);
+* delay systems hold their scalar series (``x0 .. x{d-1}``), ``time`` running from
+  ``-stored_leading_samples``; the published-dimension embedding (column ``m E + j`` =
+  variable ``m`` ``j L`` samples earlier) is rebuilt at load by re-indexing, which is
+  exact (:func:`~dysts_bench.dataset.protocol.embed_stored`).
 
 Schema metadata (UTF-8 JSON texts): ``dysts_bench`` (everything: config, system, split,
 noise, dt, pts_per_period, Lyapunov time, initial conditions, seeds, attractor
@@ -40,7 +51,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .protocol import FORMAT, GENERATOR_VERSION, PROTOCOL_VERSION, Block
+from .protocol import (FORMAT, GENERATOR_VERSION, PROTOCOL_VERSION, Block, embed_stored,
+                       series_times)
 
 MANIFEST = "_manifest.json"  # "_": ignored by pyarrow, pandas, Dask and Spark readers
 META_KEY = b"dysts_bench"
@@ -51,24 +63,40 @@ def relpath(split: str, noise: str, system: str) -> str:
 
 
 # ----------------------------------------------------------------------- tables
+def stored_values(block: Block) -> tuple[np.ndarray, int]:
+    """What a file holds for a block: (values (n_series, lead + length, columns) float32,
+    lead). Delay systems: their scalar series with ``lead`` leading samples."""
+    meta = block.meta
+    lead = int(meta.get("stored_leading_samples", 0))
+    if lead or meta.get("delay"):
+        if block.stored is None:
+            raise ValueError(f"{meta.get('system')}: a delay-system block without its stored "
+                             "scalar series cannot be written")
+        return np.ascontiguousarray(block.stored, dtype=np.float32), lead
+    return np.ascontiguousarray(block.values, dtype=np.float32), 0
+
+
 def to_table(block: Block, width: int) -> pa.Table:
     """The Parquet table of a block (rows ordered by series, time)."""
-    values = np.ascontiguousarray(block.values, dtype=np.float32)
+    values, lead = stored_values(block)
     n_series, length, dim = values.shape
     if dim > width:
         raise ValueError(f"{block.meta.get('system')}: dimension {dim} exceeds the dataset width "
                          f"{width}; raise CanonicalConfig.width")
+    if not np.array_equal(series_times(block.meta), block.t):
+        raise ValueError(f"{block.meta.get('system')}: the block's times differ from those "
+                         "its metadata describes (time_origin, time_index0, dt)")
     rows = n_series * length
     cols = {
         "series": pa.array(np.repeat(np.arange(n_series, dtype=np.int32), length)),
-        "time": pa.array(np.tile(np.arange(length, dtype=np.int32), n_series)),
-        "t": pa.array(np.ascontiguousarray(block.t, dtype=np.float64).reshape(rows)),
+        "time": pa.array(np.tile(np.arange(-lead, length - lead, dtype=np.int32), n_series)),
     }
     flat = values.reshape(rows, dim)
     for i in range(width):
         cols[f"x{i}"] = pa.array(np.ascontiguousarray(flat[:, i])) if i < dim else pa.nulls(rows, pa.float32())
     meta = block.meta
-    text = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"))
+    def text(v):
+        return json.dumps(v, sort_keys=True, separators=(",", ":"))
     schema_meta = {
         META_KEY: text(meta).encode(),
         b"dt": text(meta["dt"]).encode(),
@@ -81,7 +109,7 @@ def to_table(block: Block, width: int) -> pa.Table:
 
 
 def table_bytes(table: pa.Table, compression_level: int = 19) -> bytes:
-    floats = [name for name in table.column_names if name == "t" or name.startswith("x")]
+    floats = [name for name in table.column_names if name.startswith("x")]
     buf = io.BytesIO()
     encodings = {name: "BYTE_STREAM_SPLIT" for name in floats}
     encodings.update(series="DELTA_BINARY_PACKED", time="DELTA_BINARY_PACKED")
@@ -92,18 +120,19 @@ def table_bytes(table: pa.Table, compression_level: int = 19) -> bytes:
     with pq.ParquetWriter(buf, table.schema, compression="zstd",
                           compression_level=compression_level, use_dictionary=False,
                           column_encoding=encodings, store_schema=False,
-                          write_statistics=True) as writer:
+                          write_statistics=["series", "time"]) as writer:
         writer.write_table(table, row_group_size=max(1, table.num_rows))
         writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
     return buf.getvalue()
 
 
-def values_digest(table: pa.Table, dim: int | None = None) -> str:
-    """sha256 of the decoded series/time/t/x0..x{dim-1} columns (encoding-independent)."""
-    if dim is None:
-        dim = json.loads(table.schema.metadata[META_KEY])["dim"]
+def values_digest(table: pa.Table, columns: int | None = None) -> str:
+    """sha256 of the decoded series/time/x0..x{columns-1} columns (encoding-independent);
+    ``columns`` defaults to the metadata's ``stored_dim``."""
+    if columns is None:
+        columns = json.loads(table.schema.metadata[META_KEY])["stored_dim"]
     h = hashlib.sha256()
-    for name in ["series", "time", "t", *[f"x{i}" for i in range(dim)]]:
+    for name in ["series", "time", *[f"x{i}" for i in range(columns)]]:
         arr = table.column(name).to_numpy()
         h.update(name.encode())
         h.update(str(arr.dtype).encode())
@@ -112,19 +141,24 @@ def values_digest(table: pa.Table, dim: int | None = None) -> str:
 
 
 def block_digest(block: Block, width: int) -> str:
-    return values_digest(to_table(block, width), block.values.shape[2])
+    return values_digest(to_table(block, width), stored_values(block)[0].shape[2])
 
 
 def from_table(table: pa.Table) -> Block:
     meta = json.loads(table.schema.metadata[META_KEY])
-    n_series, length, dim = meta["n_series"], meta["length"], meta["dim"]
-    if table.num_rows != n_series * length:
-        raise ValueError(f"{meta['system']}: {table.num_rows} rows, expected {n_series} x {length}")
-    values = np.empty((n_series * length, dim), dtype=np.float32)
-    for i in range(dim):
+    n_series, length = meta["n_series"], meta["length"]
+    lead, columns = int(meta["stored_leading_samples"]), int(meta["stored_dim"])
+    rows = lead + length
+    if table.num_rows != n_series * rows:
+        raise ValueError(f"{meta['system']}: {table.num_rows} rows, expected {n_series} x {rows}")
+    values = np.empty((n_series * rows, columns), dtype=np.float32)
+    for i in range(columns):
         values[:, i] = table.column(f"x{i}").to_numpy()
-    t = table.column("t").to_numpy().reshape(n_series, length)
-    return Block(values.reshape(n_series, length, dim), t, meta)
+    values = values.reshape(n_series, rows, columns)
+    t = series_times(meta)
+    if lead or meta.get("delay"):
+        return Block(embed_stored(values, meta), t, meta, stored=values)
+    return Block(values, t, meta)
 
 
 def read_block(path) -> Block:
@@ -177,10 +211,10 @@ def write_block(root, block: Block, width: int, compression_level: int = 19) -> 
     atomic_write(Path(root) / rel, data)
     return rel, {
         "sha256": sha256_bytes(data), "bytes": len(data),
-        "values_sha256": values_digest(table, block.values.shape[2]),
+        "values_sha256": values_digest(table, meta["stored_dim"]),
         "rows": table.num_rows, "system": meta["system"], "split": meta["split"],
         "noise": meta["noise"], "n_series": meta["n_series"], "length": meta["length"],
-        "dim": meta["dim"],
+        "dim": meta["dim"], "columns": meta["stored_dim"],
     }
 
 
@@ -273,7 +307,7 @@ def verify(root, derived: bool = True) -> VerifyReport:
             report.mismatched.append(rel)
         try:
             table = pq.ParquetFile(path).read()
-            if values_digest(table, rec["dim"]) != rec["values_sha256"] \
+            if values_digest(table, rec.get("columns", rec["dim"])) != rec["values_sha256"] \
                     and rel not in report.mismatched:
                 report.mismatched.append(rel)
         except Exception as exc:  # noqa: BLE001 - any failure to decode is the finding
