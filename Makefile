@@ -28,6 +28,7 @@ demo: install
 	$(BIN)/dysts-bench show Lorenz
 	$(BIN)/dysts-bench trajectory Lorenz --n 1000 --pts-per-period 100
 	$(BIN)/dysts-bench systems
+	$(BIN)/dysts-bench leaderboard
 
 bench: install
 	$(BIN)/python -m pip install -q -e ".[bench]"
