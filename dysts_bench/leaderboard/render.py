@@ -18,7 +18,8 @@ import numpy as np
 
 from .aggregate import Leaderboard
 
-#: Colours of the plotted forecasters (Okabe-Ito, then Tableau), cycled.
+#: Colours of the plotted forecasters (Okabe-Ito, then Tableau), cycled; the second cycle
+#: is drawn dashed so that no two forecasters look alike.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
            "#8c564b", "#7f7f7f")
 METRIC_TITLES = {"smape": "sMAPE", "nrmse": "nRMSE"}
@@ -283,14 +284,14 @@ def _y_range(series, cap_factor: float = 2.0) -> tuple[float, float]:
 
 
 def svg_chart(series, *, title: str, xlabel: str = "forecast horizon (Lyapunov times)", ylabel: str = "",
-              width: int = 640, height: int = 360, y_range=None, legend: bool = True) -> str:
+              width: int = 720, height: int = 360, y_range=None, legend: bool = True) -> str:
     """A line chart as inline SVG, x on a log scale.
 
     ``series`` is a list of dicts with ``label``, ``x``, ``y`` (NaN or inf: a gap),
     optional ``low``/``high`` (a shaded band), ``color`` and ``dash`` (bool). Values above
     the y range are drawn at its top.
     """
-    left, right, top, bottom = 58, (170 if legend else 14), 28, 44
+    left, right, top, bottom = 58, (230 if legend else 14), 28, 44
     pw, ph = width - left - right, height - top - bottom
     xs = sorted({float(x) for s in series for x in s["x"]}) or [1.0]
     lx0, lx1 = math.log(xs[0]), math.log(xs[-1])
@@ -371,10 +372,12 @@ def charts(lb: Leaderboard) -> list[tuple[str, str]]:
     """(heading, SVG) pairs: all forecasters' median error per metric, then one panel per
     forecaster with its interquartile band and the baseline's median (dashed)."""
     colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(lb.table.index)}
+    dashed = {name: (i // len(PALETTE)) % 2 == 1 for i, name in enumerate(lb.table.index)}
     out = []
     for metric in lb.horizons:
         title = METRIC_TITLES.get(metric, metric)
-        series = [_series(lb, metric, n, colors[n], band=False) for n in lb.table.index]
+        series = [_series(lb, metric, n, colors[n], band=False, dash=dashed[n])
+                  for n in lb.table.index]
         out.append((f"Median {title} vs forecast horizon",
                     svg_chart(series, title=f"median {title} over tasks", ylabel=title)))
     metric = "smape" if "smape" in lb.horizons else next(iter(lb.horizons), None)
