@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from dysts_bench.forecaster import Forecaster
+from dysts_bench.regression import ridge
 
 
 @functools.lru_cache(maxsize=8)
@@ -156,15 +157,7 @@ class EchoStateNetwork(Forecaster):
         start = int(self.washout)
         X = self._features(R[start:n - 1])
         Y = z[start + 1:]
-        m = len(X)
-        gram = X.T @ X
-        penalty = np.full(X.shape[1], float(self.alpha) * m)
-        penalty[0] = 0.0
-        gram[np.diag_indices_from(gram)] += penalty
-        try:
-            W = np.linalg.solve(gram, X.T @ Y)
-        except np.linalg.LinAlgError:
-            W = np.linalg.lstsq(X, Y, rcond=None)[0]
+        W = ridge(X, Y, self.alpha, free_column=0)
         if not np.isfinite(W).all():
             raise FloatingPointError("ESN readout is not finite; increase alpha")
         self.W_out_ = W

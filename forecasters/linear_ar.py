@@ -3,6 +3,7 @@
 import numpy as np
 
 from dysts_bench.forecaster import Forecaster
+from dysts_bench.regression import ridge
 
 
 class LinearAR(Forecaster):
@@ -43,16 +44,8 @@ class LinearAR(Forecaster):
         windows = np.lib.stride_tricks.sliding_window_view(z, p, axis=0)  # (n-p+1, dim, p)
         X = windows[:-1].reshape(n - p, dim * p)
         y = z[p:]
-        m = len(X)
-        X1 = np.hstack([X, np.ones((m, 1))])
-        gram = X1.T @ X1
-        penalty = np.full(dim * p + 1, float(self.alpha) * m)
-        penalty[-1] = 0.0
-        gram[np.diag_indices_from(gram)] += penalty
-        try:
-            coef = np.linalg.solve(gram, X1.T @ y)
-        except np.linalg.LinAlgError:
-            coef = np.linalg.lstsq(X1, y, rcond=None)[0]
+        X1 = np.hstack([X, np.ones((len(X), 1))])
+        coef = ridge(X1, y, self.alpha, free_column=-1)
         self.coef_, self.intercept_ = coef[:-1], coef[-1]
         self.lags_ = p
         self.state_ = z[-p:].copy()

@@ -3,6 +3,7 @@
 import numpy as np
 
 from dysts_bench.forecaster import Forecaster
+from dysts_bench.regression import ridge
 
 
 class NVAR(Forecaster):
@@ -91,15 +92,7 @@ class NVAR(Forecaster):
         rows = np.arange(span, n - 1)
         X = self._features(self._linear(z, rows))
         Y = z[rows + 1] - z[rows]
-        m = len(X)
-        gram = X.T @ X
-        penalty = np.full(self.n_features_, float(self.alpha) * m)
-        penalty[-1] = 0.0
-        gram[np.diag_indices_from(gram)] += penalty
-        try:
-            W = np.linalg.solve(gram, X.T @ Y)
-        except np.linalg.LinAlgError:
-            W = np.linalg.lstsq(X, Y, rcond=None)[0]
+        W = ridge(X, Y, self.alpha, free_column=-1)
         if not np.isfinite(W).all():
             raise FloatingPointError("NVAR readout is not finite (ill-conditioned features); "
                                      "increase alpha")

@@ -353,3 +353,21 @@ def test_baselines_forecast_chaos_sensibly():
     assert errors["linear_ar"] < errors["naive"] < errors["mean"]
     assert errors["context_parroting"] < errors["naive"]
     assert vpt["context_parroting"] > vpt["naive"] and vpt["linear_ar"] > vpt["naive"]
+
+
+def test_ridge_matches_scikit_learn_with_a_free_intercept():
+    from sklearn.linear_model import Ridge
+
+    from dysts_bench.regression import ridge
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 5))
+    Y = X @ rng.normal(size=(5, 2)) + 0.7 + 0.1 * rng.normal(size=(200, 2))
+    alpha = 0.05
+    W = ridge(np.hstack([X, np.ones((200, 1))]), Y, alpha, free_column=-1)
+    ref = Ridge(alpha=alpha * len(X), fit_intercept=True).fit(X, Y)
+    np.testing.assert_allclose(W[:-1], ref.coef_.T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(W[-1], ref.intercept_, rtol=1e-10)
+    # Every column penalised: scikit-learn without an intercept.
+    W_all = ridge(X, Y, alpha)
+    np.testing.assert_allclose(W_all, Ridge(alpha=alpha * len(X), fit_intercept=False).fit(X, Y).coef_.T,
+                               rtol=1e-10, atol=1e-12)

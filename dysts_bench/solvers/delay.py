@@ -78,6 +78,7 @@ from .dopri5 import DOPRI5
 from .erk import (STATUS_TEXT, dense_coefficients, dense_eval, embedded_error,
                   has_second_estimator)
 from .inputs import check_inputs
+from .sde import standard_normals
 
 __all__ = ["integrate_delay", "delay_trajectory", "delay_embedding", "delay_lags",
            "integrate_sdde", "delay_series", "embedding_lag_samples",
@@ -617,11 +618,7 @@ def integrate_sdde(compiled, history, t_eval, sigma, *, t0=0.0, substeps=None, m
         raise ValueError(f"{name}: substeps must be a positive integer")
     first_substeps = max(1, math.ceil((t_eval[0] - t0) / max_step * (1 - 1e-12)))
     rows = sdde_noise_rows(t_eval, t0, first_substeps, substeps)
-    if xi is None:
-        if rng is None:
-            rng = np.random.default_rng(seed)
-        xi = rng.standard_normal((rows, dim))
-    xi = np.ascontiguousarray(xi, dtype=np.float64).reshape(rows, dim) if rows else np.zeros((0, dim))
+    xi = standard_normals(rows, dim, xi=xi, rng=rng, seed=seed)
     out = np.full((t_eval.size, dim), np.nan)
     status = integrate_sdde_loop(compiled.rhs, compiled.params, tau, hist_t, hist_y, t_eval,
                                  sigma, first_substeps, substeps, xi, out)

@@ -101,6 +101,16 @@ def default_max_step(system, steps_per_period=5000, dt_fraction=0.25) -> float:
     return min(system.period / steps_per_period, dt_fraction * system.dt)
 
 
+def standard_normals(rows: int, dim: int, *, xi=None, rng=None, seed=None) -> np.ndarray:
+    """The (rows, dim) standard normal increments of a fixed-step integration: ``xi`` if
+    given (reshaped), else drawn from ``rng`` or a generator seeded with ``seed``."""
+    if xi is None:
+        if rng is None:
+            rng = np.random.default_rng(seed)
+        xi = rng.standard_normal((rows, dim))
+    return np.ascontiguousarray(xi, dtype=np.float64).reshape(rows, dim) if rows else np.zeros((0, dim))
+
+
 def n_noise_rows(t_eval, t0, substeps) -> int:
     """How many standard normal vectors :func:`integrate_sde_loop` consumes."""
     t_eval = np.asarray(t_eval, dtype=np.float64)
@@ -157,11 +167,7 @@ def integrate_sde(compiled, y0, t_eval, sigma, *, t0=None, substeps=None, max_st
     if substeps < 1:
         raise ValueError("substeps must be a positive integer")
     rows = n_noise_rows(t_eval, t0, substeps)
-    if xi is None:
-        if rng is None:
-            rng = np.random.default_rng(seed)
-        xi = rng.standard_normal((rows, dim))
-    xi = np.ascontiguousarray(xi, dtype=np.float64).reshape(rows, dim) if rows else np.zeros((0, dim))
+    xi = standard_normals(rows, dim, xi=xi, rng=rng, seed=seed)
     out = np.full((t_eval.size, dim), np.nan)
     status = integrate_sde_loop(compiled.rhs, compiled.params, t0, y0, t_eval, sigma,
                                 substeps, xi, out)
