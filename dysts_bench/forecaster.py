@@ -436,7 +436,9 @@ class DartsForecaster(Forecaster):
     model : str
         A class in ``darts.models`` (``"NBEATSModel"``) or ``"module:Class"``.
     model_kwargs : dict, optional
-        Constructor arguments of the darts model.
+        Constructor arguments of the darts model. A string given for an enum-typed
+        argument is converted to that enum, so plain JSON reaches every option, e.g.
+        ``{"season_mode": "additive"}`` for ``Theta``.
     per_channel : bool or "auto"
         Fit one model per state variable.  ``"auto"`` does so exactly when the model
         does not support multivariate series (``model.supports_multivariate``).
@@ -468,7 +470,7 @@ class DartsForecaster(Forecaster):
     def fit(self, context, *, dt, info=None):
         from darts import TimeSeries
         cls = self._model_class()
-        kwargs = dict(self.model_kwargs or {})
+        kwargs = _enum_arguments(cls, dict(self.model_kwargs or {}))
         probe = cls(**kwargs)
         per_channel = self.per_channel
         if per_channel == "auto":
@@ -486,6 +488,30 @@ class DartsForecaster(Forecaster):
         parts = [np.asarray(m.predict(horizon).values(), dtype=float) for m in self._models]
         parts = [p.reshape(horizon, -1) for p in parts]
         return np.concatenate(parts, axis=1)
+
+
+def _enum_arguments(cls, kwargs: dict) -> dict:
+    """``kwargs`` with each string given for an enum-typed constructor argument of ``cls``
+    replaced by the enum member of that value (``"additive"`` -> ``SeasonalityMode.ADDITIVE``)."""
+    import enum
+    import typing
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # unresolvable annotations: pass the arguments through
+        return kwargs
+    for name, value in kwargs.items():
+        if not isinstance(value, str):
+            continue
+        hint = hints.get(name)
+        for candidate in (hint, *typing.get_args(hint)):
+            if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+                try:
+                    kwargs[name] = candidate(value)
+                except ValueError:
+                    choices = ", ".join(repr(m.value) for m in candidate)
+                    raise ValueError(f"{cls.__name__}: {name}={value!r} is not one of {choices}") from None
+                break
+    return kwargs
 
 
 def from_darts(model) -> DartsForecaster:

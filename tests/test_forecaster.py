@@ -371,3 +371,23 @@ def test_ridge_matches_scikit_learn_with_a_free_intercept():
     W_all = ridge(X, Y, alpha)
     np.testing.assert_allclose(W_all, Ridge(alpha=alpha * len(X), fit_intercept=False).fit(X, Y).coef_.T,
                                rtol=1e-10, atol=1e-12)
+
+
+def test_darts_enum_arguments_from_plain_strings():
+    pytest.importorskip("darts")
+    from darts.utils.utils import SeasonalityMode
+
+    from dysts_bench.forecaster import DartsForecaster, _enum_arguments
+    from darts.models import Theta
+    assert _enum_arguments(Theta, {"season_mode": "additive", "theta": 2}) == {
+        "season_mode": SeasonalityMode.ADDITIVE, "theta": 2}
+    with pytest.raises(ValueError, match="season_mode='bogus' is not one of"):
+        _enum_arguments(Theta, {"season_mode": "bogus"})
+    # Theta's default multiplicative seasonality rejects series with negative values;
+    # the additive mode, given as JSON-friendly text, fits and forecasts them.
+    t = np.arange(400) * 0.1
+    context = np.stack([np.sin(t), np.cos(0.5 * t) - 0.2], axis=1)
+    with pytest.raises(ValueError):
+        DartsForecaster("Theta").fit(context, dt=0.1)
+    forecast = DartsForecaster("Theta", {"season_mode": "additive"}).fit(context, dt=0.1).predict(20)
+    assert forecast.shape == (20, 2) and np.isfinite(forecast).all()
