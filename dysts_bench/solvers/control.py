@@ -27,6 +27,28 @@ def rms_norm(v, scale):
 
 
 @njit(cache=True, nogil=True)
+def samples_at_start(t_eval, t0, y0, out):
+    """Copy ``y0`` into the output rows whose time is at or before ``t0``; returns the
+    index of the first row the time loop has to fill."""
+    i = 0
+    while i < t_eval.size and t_eval[i] <= t0:
+        out[i] = y0
+        i += 1
+    return i
+
+
+@njit(cache=True, nogil=True)
+def budget_status(n_steps, max_steps, h, t):
+    """Whether an adaptive loop may take another step: 0 yes, 1 the step budget is spent,
+    2 the step has shrunk below what ``t`` can resolve (stiff or singular)."""
+    if n_steps >= max_steps:
+        return 1
+    if h < 1e-14 * max(1.0, abs(t)):
+        return 2
+    return 0
+
+
+@njit(cache=True, nogil=True)
 def step_factor(err, exponent, rejected):
     """Multiplier for the next step from the scaled error (1 = exactly at tolerance).
 

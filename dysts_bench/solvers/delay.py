@@ -72,7 +72,8 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import DDE_SIG, CompiledSystem, compile_system
-from .control import error_scale, starting_step, step_factor, trial_step
+from .control import (budget_status, error_scale, samples_at_start, starting_step, step_factor,
+                      trial_step)
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
 from .erk import (STATUS_TEXT, dense_coefficients, dense_eval, embedded_error,
@@ -192,10 +193,7 @@ def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, 
     lo = 0
     hi = 0
 
-    i_out = 0
-    while i_out < n_out and t_eval[i_out] <= t0:
-        out[i_out] = y0
-        i_out += 1
+    i_out = samples_at_start(t_eval, t0, y0, out)
     if i_out == n_out:
         return (0, 0, 0, 0)
     t = t0
@@ -211,10 +209,9 @@ def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, 
     n_rejected = 0
     rejected = False
     while i_out < n_out:
-        if n_steps >= max_steps:
-            return (1, n_steps, n_rejected, n_fev)
-        if h < 1e-14 * max(1.0, abs(t)):
-            return (2, n_steps, n_rejected, n_fev)
+        status = budget_status(n_steps, max_steps, h, t)
+        if status != 0:
+            return (status, n_steps, n_rejected, n_fev)
         h = min(h, tau)
         t_stop = t_end
         if k_break <= n_breaks:

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from ..compile import RHS_SIG
-from .control import initial_step, rms_norm, step_factor
+from .control import budget_status, initial_step, rms_norm, samples_at_start, step_factor
 
 SUCCESS, MAX_STEPS, STEP_UNDERFLOW, NON_FINITE = 0, 1, 2, 3
 STATUS_TEXT = {SUCCESS: "success", MAX_STEPS: "step budget exhausted",
@@ -162,10 +162,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     kbuf = np.empty(n)
     exponent = 1.0 / (error_order + 1)
 
-    i_out = 0
-    while i_out < n_out and t_eval[i_out] <= t0:
-        out[i_out] = y0
-        i_out += 1
+    i_out = samples_at_start(t_eval, t0, y0, out)
     if i_out == n_out:
         return (0, 0, 0, 0)
     t = t0
@@ -182,10 +179,9 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     n_rejected = 0
     rejected = False
     while i_out < n_out:
-        if n_steps >= max_steps:
-            return (1, n_steps, n_rejected, n_fev)
-        if h < 1e-14 * max(1.0, abs(t)):
-            return (2, n_steps, n_rejected, n_fev)
+        status = budget_status(n_steps, max_steps, h, t)
+        if status != 0:
+            return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t
         if final:
             h = t_end - t

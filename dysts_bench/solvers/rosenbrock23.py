@@ -17,7 +17,8 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import JAC_SIG, RHS_SIG
-from .control import error_scale, initial_step, rms_norm, step_factor
+from .control import (budget_status, error_scale, initial_step, rms_norm, samples_at_start,
+                      step_factor)
 
 D = 1.0 / (2.0 + math.sqrt(2.0))
 E32 = 6.0 + math.sqrt(2.0)
@@ -91,10 +92,7 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
     ytmp = np.empty(n)
     exponent = 1.0 / (ERROR_ORDER + 1)
 
-    i_out = 0
-    while i_out < n_out and t_eval[i_out] <= t0:
-        out[i_out] = y0
-        i_out += 1
+    i_out = samples_at_start(t_eval, t0, y0, out)
     if i_out == n_out:
         return (0, 0, 0, 0)
     t = t0
@@ -110,10 +108,9 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
     rejected = False
     need_jac = True
     while i_out < n_out:
-        if n_steps >= max_steps:
-            return (1, n_steps, n_rejected, n_fev)
-        if h < 1e-14 * max(1.0, abs(t)):
-            return (2, n_steps, n_rejected, n_fev)
+        status = budget_status(n_steps, max_steps, h, t)
+        if status != 0:
+            return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t
         if final:
             h = t_end - t
