@@ -68,6 +68,15 @@ def _set_pdeathsig():
         pass
 
 
+def _bind_to_parent(parent_pid: int) -> None:
+    """Start of a helper process the runner spawned: die with the parent (and exit at once
+    if it is already gone) and leave Ctrl-C to the parent, which shuts helpers down."""
+    _set_pdeathsig()
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _vm_size() -> int:
     try:
         with open("/proc/self/statm") as fh:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import os
 import pickle
-import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ import time
 
 import numpy as np
 
-from .isolation import _set_pdeathsig
+from .isolation import _bind_to_parent
 from .wire import _recv_frame, _send_frame
 from .worker import _tb
 
@@ -119,10 +118,7 @@ _SCORER_BOOT = ("import sys; from dysts_bench.runner.scoring import _scorer_main
 
 def _scorer_main(rfd, wfd, parent_pid):
     """A scoring process: our own code only (it never runs a forecaster), so pickle is fine."""
-    _set_pdeathsig()
-    if os.getppid() != parent_pid:
-        os._exit(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _bind_to_parent(parent_pid)
     from .. import metrics  # noqa: F401
     _send_frame(wfd, pickle.dumps("ready"))
     while True:

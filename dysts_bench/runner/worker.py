@@ -24,7 +24,7 @@ import time
 import traceback
 
 from ..forecaster import ForecastShapeError, check_forecast, describe, forecaster_class, jsonable, load_target
-from .isolation import Guard, _limit_memory, _set_pdeathsig
+from .isolation import Guard, _bind_to_parent, _limit_memory, _set_pdeathsig
 from .wire import _read_into, _recv_frame, _send_frame, pack, unpack
 
 _ERROR_CHARS = 6000
@@ -350,10 +350,7 @@ _HOST_BOOT = ("import sys; from dysts_bench.runner.worker import _host_main; "
 
 def _host_main(rfd, wfd, parent_pid):
     """Worker host: load the forecaster once, then run each job in a task process."""
-    _set_pdeathsig()
-    if os.getppid() != parent_pid:
-        os._exit(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _bind_to_parent(parent_pid)
     init = pickle.loads(_recv_frame(rfd))
     sandbox = tempfile.mkdtemp(prefix="dysts-bench-worker-")
     try:
