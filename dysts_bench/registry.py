@@ -154,6 +154,12 @@ class System:
         return float(value) if value is not None else None
 
     @property
+    def chaos_label(self) -> str:
+        """``chaotic``, ``transient``, ``not_chaotic`` or ``undetermined`` (the default while
+        ``annotate`` has not classified the system); evidence in ``invariants["chaos"]``."""
+        return str(self.invariants.get("chaos", {}).get("label", "undetermined"))
+
+    @property
     def lyapunov_time(self) -> float | None:
         lam = self.maximum_lyapunov
         return 1.0 / lam if lam and lam > 0 else None
@@ -418,7 +424,13 @@ def parse_entry(name: str, entry: Any) -> System:
     return system
 
 
+CHAOS_LABELS = ("chaotic", "transient", "not_chaotic", "undetermined")
+
+
 def _check_invariants(name, inv, dim):
+    chaos = inv.get("chaos")
+    if chaos is not None and (not isinstance(chaos, dict) or chaos.get("label") not in CHAOS_LABELS):
+        _fail(name, "invariants.chaos", f"must be an object whose label is one of {CHAOS_LABELS}")
     spectrum = inv.get("lyapunov_spectrum")
     if spectrum is not None:
         if not isinstance(spectrum, list) or not spectrum:
