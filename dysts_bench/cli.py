@@ -34,9 +34,9 @@ def cmd_systems(args):
     filters = _parse_filters(args.filter)
     if "dimension" in filters:
         filters["dim"] = filters.pop("dimension")
-    bad = [k for k in filters if k not in System.__dataclass_fields__ and k != "dim"]
+    bad = [k for k in filters if k not in System.__dataclass_fields__ and k not in ("dim", "kind")]
     if bad:
-        raise SystemExit(f"unknown filter field(s) {bad}; try dim, delay, nonautonomous, hamiltonian")
+        raise SystemExit(f"unknown filter field(s) {bad}; try dim, kind, delay, nonautonomous, hamiltonian")
     names = list_systems(**filters)
     rows = []
     for name in names:
@@ -56,7 +56,7 @@ def cmd_show(args):
     print(f"  {s.description}")
     print(f"  citation: {s.citation}")
     flags = [f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)]
-    print(f"  flags: {', '.join(flags) or 'autonomous ODE'}")
+    print(f"  flags: {', '.join(flags) or ('discrete map' if s.kind == 'map' else 'autonomous ODE')}")
     print("  parameters: " + (", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {list(v)}"
                                         for k, v in s.parameters.items()) or "none"))
     if s.delay:
@@ -65,11 +65,12 @@ def cmd_show(args):
     for (aux, _), tree in zip(s.definitions, defs):
         print(f"    {aux} = {ex.pretty(tree)}")
     for var, tree in zip(s.variables, eqs):
-        print(f"    d{var}/dt = {ex.pretty(tree)}")
+        print(f"    {_lhs(s, var)} = {ex.pretty(tree)}")
     for var, text in s.output.items():
         print(f"    observed {var} -> {text}")
     print(f"  initial condition: {list(s.initial_condition)}")
-    print(f"  dt = {s.dt:g}, dominant period = {s.period:g}")
+    if s.kind != "map":
+        print(f"  dt = {s.dt:g}, dominant period = {s.period:g}")
     if s.invariants:
         print("  invariants:")
         for key, value in s.invariants.items():
@@ -77,6 +78,11 @@ def cmd_show(args):
                 print(f"    {key}: {value}")
     if s.notes:
         print(f"  notes: {s.notes}")
+
+
+def _lhs(system, var) -> str:
+    """Left-hand side of an equation in `show`: a derivative, or a map's next value."""
+    return f"{var}_next" if system.kind == "map" else f"d{var}/dt"
 
 
 def cmd_trajectory(args):

@@ -105,6 +105,11 @@ class System:
     def dim(self) -> int:
         return len(self.variables)
 
+    @property
+    def kind(self) -> str:
+        """``flow`` here; ``map`` for the discrete maps (:mod:`dysts_bench.map_registry`)."""
+        return "flow"
+
     @cached_property
     def scope(self) -> ex.Scope:
         sizes = {k: (len(v) if isinstance(v, tuple) else 0) for k, v in self.parameters.items()}
@@ -176,7 +181,7 @@ class System:
 def _replace(system: System, **changes) -> System:
     kwargs = {f: getattr(system, f) for f in System.__dataclass_fields__}
     kwargs.update(changes)
-    return System(**kwargs)
+    return type(system)(**kwargs)
 
 
 # ---------------------------------------------------------------------------- loading
@@ -247,17 +252,27 @@ def get_system(name_or_system: str | System) -> System:
     """Look a system up by name (a :class:`System` is returned as is)."""
     if isinstance(name_or_system, System):
         return name_or_system
-    return registry()[name_or_system]
+    flows = registry()
+    if name_or_system not in flows:
+        from .map_registry import map_registry  # the maps share the namespace
+        if name_or_system in map_registry():
+            return map_registry()[name_or_system]
+    return flows[name_or_system]
 
 
 def list_systems(**filters) -> list[str]:
     """Names of the registered systems, optionally filtered.
 
     Filters compare attributes of :class:`System`, e.g. ``list_systems(dim=4)``,
-    ``list_systems(delay=True)``.
+    ``list_systems(delay=True)``. Without a ``kind`` filter the flows are listed (the
+    canonical benchmark); ``kind="map"`` lists the discrete maps of ``maps.json``.
     """
+    pool = dict(registry())
+    if "kind" in filters:
+        from .map_registry import map_registry
+        pool.update(map_registry())
     out = []
-    for name, system in registry().items():
+    for name, system in pool.items():
         if all(_matches(getattr(system, key, None), value) for key, value in filters.items()):
             out.append(name)
     return out
