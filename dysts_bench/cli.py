@@ -142,6 +142,50 @@ def cmd_annotate(args):
         print(f"wrote {args.report}")
 
 
+def cmd_corpus(args):
+    from .corpus import CorpusConfig, generate_corpus
+    config = CorpusConfig(seed=args.seed, n_parameter_draws=args.draws,
+                          n_initial_conditions=args.ics, length=args.length)
+    client = None
+    if args.dask:
+        from dask.distributed import Client
+        client = Client(args.dask)
+    manifest = generate_corpus(args.out, config, systems=args.systems or None, client=client)
+    ok = sum(rec["status"] == "ok" for rec in manifest["systems"].values())
+    print(f"wrote {len(manifest['files'])} files ({ok} of {len(manifest['systems'])} systems) to {args.out}")
+
+
+def cmd_maps(args):
+    """Recompute the maps' invariants (maps.json) and/or rewrite the maps split."""
+    if args.annotate:
+        from .maps import annotate_maps
+        annotate_maps(args.names or None)
+        from . import map_registry
+        map_registry._cached.cache_clear()
+    if args.data:
+        from .dataset.maps import generate_maps, maps_root
+        manifest = generate_maps()
+        print(f"wrote {len(manifest['files'])} files to {maps_root()}")
+
+
+def add_zero_shot_cli(sub):
+    """``corpus`` (pretraining corpus of the zero-shot track) and ``maps`` (maintenance)."""
+    p = sub.add_parser("corpus", help="generate a pretraining corpus (pretrain side of the held-out split)")
+    p.add_argument("--out", required=True, help="output directory (never commit it)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--draws", type=int, default=4, help="parameter draws per system")
+    p.add_argument("--ics", type=int, default=4, help="initial conditions per draw")
+    p.add_argument("--length", type=int, default=2000, help="samples per series")
+    p.add_argument("--systems", nargs="*", help="default: the whole pretraining side")
+    p.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address")
+    p.set_defaults(func=cmd_corpus)
+    p = sub.add_parser("maps", help="re-annotate the discrete maps and/or rewrite their split")
+    p.add_argument("names", nargs="*", help="maps to annotate (default: all)")
+    p.add_argument("--annotate", action="store_true", help="recompute invariants into maps.json")
+    p.add_argument("--data", action="store_true", help="rewrite dysts_bench/data_maps")
+    p.set_defaults(func=cmd_maps)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,6 +227,7 @@ def build_parser():
     add_runner_cli(sub)
     from .leaderboard import add_cli as add_leaderboard_cli
     add_leaderboard_cli(sub)
+    add_zero_shot_cli(sub)
     return parser
 
 

@@ -72,3 +72,11 @@ def test_chaos_check():
     assert not is_chaotic([0.02], [0.01], period=1.0)   # within three standard errors
     assert not is_chaotic([0.001], [0.0], period=1.0)   # below 0.01 per period
     assert not is_chaotic([-0.1], [0.01], period=1.0)
+
+
+def test_cli_writes_a_corpus(tmp_path, capsys):
+    from dysts_bench.cli import main
+    assert main(["corpus", "--out", str(tmp_path), "--seed", "1", "--draws", "1", "--ics", "1",
+                 "--length", "50", "--systems", "Lorenz"]) == 0
+    assert "1 of 1 systems" in capsys.readouterr().out
+    assert (tmp_path / "split=pretrain/noise=none/system=Lorenz/part-0.parquet").is_file()
