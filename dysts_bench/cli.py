@@ -41,7 +41,8 @@ def cmd_systems(args):
     rows = []
     for name in names:
         s = get_system(name)
-        flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) or "-"
+        flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) \
+            or ("map" if s.kind == "map" else "-")
         lam = s.maximum_lyapunov
         rows.append((name, s.dim, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
     _table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows)
