@@ -40,9 +40,13 @@ def samples_at_start(t_eval, t0, y0, out):
 @njit(cache=True, nogil=True)
 def budget_status(n_steps, max_steps, h, t):
     """Whether an adaptive loop may take another step: 0 yes, 1 the step budget is spent,
-    2 the step has shrunk below what ``t`` can resolve (stiff or singular)."""
+    2 the step has shrunk below what ``t`` can resolve (stiff or singular), 3 the step is
+    NaN (the right-hand side was not finite where the step was chosen); without this a NaN
+    step fails every comparison and the loop never ends."""
     if n_steps >= max_steps:
         return 1
+    if not math.isfinite(h):
+        return 3
     if h < 1e-14 * max(1.0, abs(t)):
         return 2
     return 0
