@@ -54,6 +54,19 @@ class RegistryError(ValueError):
     """A malformed registry entry; the message names the system and the field."""
 
 
+#: System names: a letter, then letters, digits or underscores (they become file names
+#: and path components of the dataset, so nothing like ``../`` or ``/`` can pass).
+SYSTEM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def check_system_name(name) -> str:
+    """Return ``name`` if it is a valid system name, else raise :class:`RegistryError`."""
+    if not isinstance(name, str) or not SYSTEM_NAME.fullmatch(name):
+        raise RegistryError(f"invalid system name {str(name)[:80]!r}: a letter, then up to 63 "
+                            "letters, digits or underscores")
+    return name
+
+
 class UnknownSystemError(KeyError):
     """A system name that is not in the registry."""
 
@@ -301,6 +314,7 @@ def _identifier(name, fld, ident, taken):
 
 def parse_entry(name: str, entry: Any) -> System:
     """Validate one raw JSON entry and build its :class:`System`."""
+    check_system_name(name)
     if not isinstance(entry, dict):
         raise RegistryError(f"system {name!r}: entry must be an object")
     for key in _REQUIRED:

@@ -59,6 +59,8 @@ META_KEY = b"dysts_bench"
 
 
 def relpath(split: str, noise: str, system: str) -> str:
+    from ..registry import check_system_name
+    check_system_name(system)  # the name is a path component: no "../" or "/"
     return f"split={split}/noise={noise}/system={system}/part-0.parquet"
 
 
