@@ -81,6 +81,8 @@ def trial_step(y0, f0, rtol, atol):
         d1 += (f0[i] / sc) ** 2
     d0 = math.sqrt(d0 / n)
     d1 = math.sqrt(d1 / n)
+    if not math.isfinite(d1):
+        return math.nan, d1  # f(y0) is not finite: no step exists (the loop ends, status 3)
     h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
     return h0, d1
 
@@ -88,6 +90,8 @@ def trial_step(y0, f0, rtol, atol):
 @njit(cache=True, nogil=True)
 def starting_step(y0, f0, f1, h0, d1, rtol, atol, exponent):
     """Second half: given f1 = f at (t0 + h0, y0 + h0 f0), the step from the curvature."""
+    if not math.isfinite(h0):
+        return h0
     n = y0.size
     d2 = 0.0
     for i in range(n):

@@ -179,7 +179,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     n_rejected = 0
     rejected = False
     while i_out < n_out:
-        status = budget_status(n_steps, max_steps, h, t)  # also ends a NaN step (status 3)
+        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (status 3)
         if status != 0:
             return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t
