@@ -114,6 +114,8 @@ def parse(text: str, scope: Scope):
         raise ExpressionError(f"syntax error in '{shown}': {exc.msg}") from None
     except (RecursionError, MemoryError):  # the parser's own nesting limit
         raise ExpressionError(f"expression nested too deeply in '{shown}'") from None
+    except ValueError as exc:  # e.g. lone surrogates that cannot be encoded
+        raise ExpressionError(f"unreadable text {shown!r}: {exc}") from None
     try:
         _check_depth(tree.body)
         return _convert(tree.body, scope, in_condition=False)
