@@ -166,7 +166,9 @@ def load_generated_module(prefix: str, source: str, *, what: str):
 
     The module name is ``prefix`` plus a hash of the source, so numba's on-disk cache
     (``cache=True``) serves every later process, and an edited source never reuses a
-    stale compile. ``what`` names the code in the error raised when compiling fails.
+    stale compile. A cached file that differs from ``source`` (edited, planted) is
+    rewritten with a warning, and the module always runs ``source`` itself. ``what``
+    names the code in the error raised when compiling fails.
     """
     digest = hashlib.sha256((_CODEGEN_VERSION + source).encode()).hexdigest()[:16]
     directory = cache_dir()
@@ -188,7 +190,9 @@ def load_generated_module(prefix: str, source: str, *, what: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module
     try:
-        spec.loader.exec_module(module)
+        # Run the source generated here, not the file's current bytes: a file swapped after
+        # the check above only changes numba's cache key (it hashes the file), never the code.
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our own text
     except Exception as exc:
         del sys.modules[modname]
         raise RuntimeError(f"compiling {what} failed ({type(exc).__name__}: {exc}); "

@@ -112,6 +112,15 @@ def test_tampered_compile_cache_file_is_regenerated_not_imported(tmp_path, monke
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an intact file loads without a warning
         load_generated_module("dysts_bench_test_integrity", source, what="test module")
+    # A file swapped between the check and the import (simulated: the check is skipped)
+    # still does not run: the module executes the source generated in this process.
+    del sys.modules[again.__name__]
+    path.write_text(f"open({str(marker)!r}, 'w').close()\nVALUE = 3\n")
+    import dysts_bench.compile as compile_module
+    monkeypatch.setattr(compile_module, "_matches_source", lambda path, source: True)
+    raced = load_generated_module("dysts_bench_test_integrity", source, what="test module")
+    assert raced.VALUE == 1 and not marker.exists()
+    del sys.modules[raced.__name__]
 
 
 # ------------------------------------------------------------------- dataset files
