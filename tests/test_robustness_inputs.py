@@ -82,6 +82,16 @@ def test_nan_start_with_a_given_first_step_ends(method):
     assert stats.status in (2, 3)
 
 
+def test_nan_start_of_a_delay_system_ends():
+    from dysts_bench.solvers.delay import integrate_delay
+    raw = entry(["x"], ["sqrt(lag(x)) - x"], {"tau": 1.0}, initial_condition=[-1.0],
+                delay={"tau": "tau"})
+    raw["flags"]["delay"] = True
+    compiled = compile_system(parse_entry("NanDelay", raw))
+    with pytest.raises(IntegrationError, match="NanDelay: state or right-hand side became NaN"):
+        integrate_delay(compiled, [-1.0], np.linspace(0, 5, 5), t0=0.0)
+
+
 def test_read_only_initial_condition_is_accepted():
     ic = np.array([1.0, 2.0, 3.0])
     t, expected = make_trajectory("Lorenz", 20, ic=ic.copy())
@@ -173,6 +183,9 @@ def test_corrupt_manifest_names_the_file(small_dataset, text):
     (small_dataset / MANIFEST).write_bytes(text.encode(errors="surrogateescape"))
     with pytest.raises(DatasetError, match=r"_manifest.json: corrupt manifest.*dysts-bench verify"):
         load_dataset("test", "Lorenz", root=small_dataset)
+    from dysts_bench.dataset.store import verify
+    report = verify(small_dataset)
+    assert not report.ok and report.unreadable[0][0] == MANIFEST
 
 
 # ------------------------------------------------------------------- runner inputs
