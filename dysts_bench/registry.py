@@ -236,8 +236,8 @@ def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate a registry file (default: the package's ``systems.json``)."""
     path = Path(path) if path is not None else default_path()
     try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:  # invalid JSON or invalid UTF-8
         raise RegistryError(f"{path}: not valid JSON ({exc})") from None
     entries = raw.get("systems") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):

@@ -59,6 +59,16 @@ def test_system_names_that_could_escape_a_path_are_rejected(name):
         load_block(name)
 
 
+@pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe{}", b'{"systems": []}',
+                                  b'{"systems": {"../x": {}}}'])
+def test_corrupt_registry_file_names_the_file_or_system(tmp_path, data):
+    from dysts_bench.registry import load_registry
+    path = tmp_path / "systems.json"
+    path.write_bytes(data)
+    with pytest.raises(RegistryError, match=r"systems.json|'\.\./x'|invalid system name"):
+        load_registry(path)
+
+
 def test_state_dependent_overflow_is_an_evaluation_time_integration_error(make_system):
     # x**1e308 is finite for |x| <= 1 and inf beyond: not decidable at load time.
     system = make_system("Overflow", ["x"], ["x**1e308"], initial_condition=[2.0])
@@ -258,3 +268,19 @@ def test_leaderboard_leaves_out_unknown_systems_instead_of_charging_everyone(tmp
     assert len(messages) == 1
     full = complete_tasks(frame)
     assert set(full.system) == {"Lorenz"} and not (full.status == "missing").any()
+
+
+def test_run_refuses_a_300_character_forecaster_name(tmp_path):
+    from dysts_bench.runner import AdhocTask, run
+    source = tmp_path / "longname.py"
+    source.write_text("import numpy as np\nfrom dysts_bench import Forecaster\n\n"
+                      "class Long(Forecaster):\n"
+                      f"    name = {'f' * 300!r}\n    version = '1'\n\n"
+                      "    def fit(self, context, *, dt, info=None):\n        self.last = context[-1]\n\n"
+                      "    def predict(self, horizon):\n        return np.tile(self.last, (horizon, 1))\n")
+    rng = np.random.default_rng(0)
+    task = AdhocTask("sys", 0, rng.standard_normal((50, 2)), rng.standard_normal((5, 2)),
+                     {"dt": 0.1, "pts_per_period": 10.0, "dim": 2, "evaluation": "adhoc"})
+    with pytest.raises(ValueError, match="has 300 characters; at most 100"):
+        run(f"{source}:Long", [task], tmp_path / "results", progress=False)
+    assert not any((tmp_path / "results").glob("*.jsonl"))
