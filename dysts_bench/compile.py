@@ -17,6 +17,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -165,7 +166,9 @@ def load_generated_module(prefix: str, source: str, *, what: str):
 
     The module name is ``prefix`` plus a hash of the source, so numba's on-disk cache
     (``cache=True``) serves every later process, and an edited source never reuses a
-    stale compile. ``what`` names the code in the error raised when compiling fails.
+    stale compile. A cached file that differs from ``source`` (edited, planted) is
+    rewritten with a warning, and the module always runs ``source`` itself. ``what``
+    names the code in the error raised when compiling fails.
     """
     digest = hashlib.sha256((_CODEGEN_VERSION + source).encode()).hexdigest()[:16]
     directory = cache_dir()
@@ -174,22 +177,36 @@ def load_generated_module(prefix: str, source: str, *, what: str):
     path = directory / f"{modname}.py"
     if modname in sys.modules:
         return sys.modules[modname]
-    if not path.exists():
+    if not _matches_source(path, source):
+        if path.exists():
+            warnings.warn(f"compile cache: {path} does not match its source hash; "
+                          "regenerating it", RuntimeWarning, stacklevel=2)
         # Atomic write: concurrent processes may compile the same code.
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(source)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(source.encode())
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(modname, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module
     try:
-        spec.loader.exec_module(module)
+        # Run the source generated here, not the file's current bytes: a file swapped after
+        # the check above only changes numba's cache key (it hashes the file), never the code.
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our own text
     except Exception as exc:
         del sys.modules[modname]
         raise RuntimeError(f"compiling {what} failed ({type(exc).__name__}: {exc}); "
                            f"source at {path}") from exc
     return module
+
+
+def _matches_source(path: Path, source: str) -> bool:
+    """Whether the cached file holds exactly ``source``: a file edited or planted in the
+    cache directory is never imported (the name's hash alone proves nothing)."""
+    try:
+        return path.read_bytes() == source.encode()
+    except FileNotFoundError:
+        return False
 
 
 def _load_module(system: System, kind: str, body: str, sig: str):

@@ -104,14 +104,55 @@ def parse(text: str, scope: Scope):
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("expression must be a non-empty string")
+    shown = _shorten(text)
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression of {len(text)} characters (at most {MAX_LENGTH}) "
+                              f"in '{shown}'")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"syntax error in '{text}': {exc.msg}") from None
+        raise ExpressionError(f"syntax error in '{shown}': {exc.msg}") from None
+    except (RecursionError, MemoryError):  # the parser's own nesting limit
+        raise ExpressionError(f"expression nested too deeply in '{shown}'") from None
+    except ValueError as exc:  # e.g. lone surrogates that cannot be encoded
+        raise ExpressionError(f"unreadable text {shown!r}: {exc}") from None
     try:
+        _check_depth(tree.body)
         return _convert(tree.body, scope, in_condition=False)
     except ExpressionError as exc:
-        raise ExpressionError(f"{exc} in '{text}'") from None
+        raise ExpressionError(f"{exc} in '{shown}'") from None
+
+
+#: Longest expression text and deepest syntax tree accepted: far beyond any published
+#: system, and well inside the recursion limit of the tree walkers (parse, diff, codegen).
+MAX_LENGTH = 10_000
+MAX_DEPTH = 100
+
+
+def _shorten(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _check_depth(root) -> None:
+    """Reject syntax trees deeper than :data:`MAX_DEPTH` (iteratively: no recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _constant_binop(op, a, b):
+    """``a op b`` for a literal right operand: a zero divisor, or two literals whose value
+    is not a finite real number (``1/0``, ``10.0**400``, ``(-8)**0.5``), is an error
+    here rather than a NaN at run time."""
+    if op in ("/", "%") and _is_num(b, 0.0):
+        raise ExpressionError("division by the constant zero")
+    node = binop(op, a, b)
+    if _is_num(a) and _is_num(b) and not (_is_num(node) and math.isfinite(node[1])):
+        raise ExpressionError(f"constant {pretty(('bin', op, a, b))} is not a finite real number")
+    return node
 
 
 def _convert(node, scope: Scope, in_condition: bool):
@@ -119,9 +160,13 @@ def _convert(node, scope: Scope, in_condition: bool):
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"unsupported literal {node.value!r}")
-        if not math.isfinite(node.value):
+        try:
+            value = float(node.value)
+        except OverflowError:
+            raise ExpressionError("literal too large for a float") from None
+        if not math.isfinite(value):
             raise ExpressionError("non-finite literal")
-        return ("num", float(node.value))
+        return ("num", value)
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return ("num", CONSTANTS[node.id])
@@ -147,7 +192,7 @@ def _convert(node, scope: Scope, in_condition: bool):
         op = _BINOPS.get(type(node.op))
         if op is None:
             raise ExpressionError(f"unsupported operator {type(node.op).__name__}")
-        return binop(op, conv(node.left), conv(node.right))
+        return _constant_binop(op, conv(node.left), conv(node.right))
     if isinstance(node, ast.Compare):
         if not in_condition:
             raise ExpressionError("comparisons are only allowed in the condition of where()")
@@ -179,7 +224,10 @@ def _convert(node, scope: Scope, in_condition: bool):
             raise ExpressionError(f"{name}() takes {FUNCTIONS[name]} argument(s), got {len(node.args)}")
         if name == "where":
             return ("where", conv(node.args[0], True), conv(node.args[1]), conv(node.args[2]))
-        return ("call", name, tuple(conv(a) for a in node.args))
+        args = tuple(conv(a) for a in node.args)
+        if name == "mod" and _is_num(args[1], 0.0):
+            raise ExpressionError("mod() by the constant zero")
+        return ("call", name, args)
     raise ExpressionError(f"unsupported syntax {type(node).__name__}")
 
 

@@ -54,6 +54,19 @@ class RegistryError(ValueError):
     """A malformed registry entry; the message names the system and the field."""
 
 
+#: System names: a letter, then letters, digits or underscores (they become file names
+#: and path components of the dataset, so nothing like ``../`` or ``/`` can pass).
+SYSTEM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def check_system_name(name) -> str:
+    """Return ``name`` if it is a valid system name, else raise :class:`RegistryError`."""
+    if not isinstance(name, str) or not SYSTEM_NAME.fullmatch(name):
+        raise RegistryError(f"invalid system name {str(name)[:80]!r}: a letter, then up to 63 "
+                            "letters, digits or underscores")
+    return name
+
+
 class UnknownSystemError(KeyError):
     """A system name that is not in the registry."""
 
@@ -228,8 +241,8 @@ def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate a registry file (default: the package's ``systems.json``)."""
     path = Path(path) if path is not None else default_path()
     try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:  # invalid JSON or invalid UTF-8
         raise RegistryError(f"{path}: not valid JSON ({exc})") from None
     entries = raw.get("systems") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
@@ -316,6 +329,7 @@ def _identifier(name, fld, ident, taken):
 
 def parse_entry(name: str, entry: Any) -> System:
     """Validate one raw JSON entry and build its :class:`System`."""
+    check_system_name(name)
     if not isinstance(entry, dict):
         raise RegistryError(f"system {name!r}: entry must be an object")
     for key in _REQUIRED:

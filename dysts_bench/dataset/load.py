@@ -19,7 +19,7 @@ import numpy as np
 from .generator import default_root
 from .protocol import (NOISE_KINDS, SPLITS, Block, CanonicalConfig, SkipSystem,
                        add_measurement_noise, simulate)
-from .store import MANIFEST, load_manifest, read_block, relpath
+from .store import MANIFEST, load_manifest, read_block, relpath, sha256_file
 
 
 class DatasetError(RuntimeError):
@@ -30,9 +30,55 @@ def _root(root) -> Path:
     return Path(root) if root is not None else default_root()
 
 
+_REPAIR = ("check the whole dataset with `dysts-bench verify`; repair it by reinstalling "
+           "dysts-bench (shipped data) or regenerating it with `dysts-bench generate`")
+
+
 @lru_cache(maxsize=8)
 def _manifest_cached(path: str, mtime_ns: int, size: int) -> dict:
-    return load_manifest(path)
+    try:
+        man = load_manifest(path)
+    except (ValueError, OSError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        raise DatasetError(f"{Path(path) / MANIFEST}: corrupt manifest ({exc}); {_REPAIR}") from None
+    if not (isinstance(man, dict) and isinstance(man.get("files"), dict)
+            and isinstance(man.get("systems"), dict) and isinstance(man.get("config"), dict)):
+        raise DatasetError(f"{Path(path) / MANIFEST}: corrupt manifest (expected an object with "
+                           f"'config', 'systems' and 'files'); {_REPAIR}")
+    return man
+
+
+@lru_cache(maxsize=4096)
+def _file_verified(path: str, mtime_ns: int, size: int, sha256: str) -> None:
+    """Hash a data file against its manifest entry, once per process while the file is
+    unchanged (the key holds its mtime and size): a file overwritten after generation is
+    never served as data."""
+    if sha256_file(path) != sha256:
+        raise DatasetError(f"{path}: contents differ from the manifest's sha256; {_REPAIR}")
+
+
+def _read_verified(root: Path, rel: str, man: dict, reader=None):
+    """``read_block`` (or ``reader``) of a manifest-listed file after checking its hash;
+    a missing, altered or undecodable file raises :class:`DatasetError` naming it and
+    its system."""
+    path = root / rel
+    rec = man["files"].get(rel)
+    if rec is None:
+        raise DatasetError(f"{path}: not listed in {root / MANIFEST}; {_REPAIR}")
+    system = rec.get("system", "?") if isinstance(rec, dict) else "?"
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise DatasetError(f"{path} (system {system}): cannot be read ({exc}); {_REPAIR}") from None
+    if not isinstance(rec, dict) or not isinstance(rec.get("sha256"), str):
+        raise DatasetError(f"{root / MANIFEST}: corrupt entry for {rel}; {_REPAIR}")
+    try:
+        _file_verified(str(path), st.st_mtime_ns, st.st_size, rec["sha256"])
+        return (reader or read_block)(path)
+    except DatasetError as exc:
+        raise DatasetError(f"{exc} (system {system})") from None
+    except Exception as exc:  # noqa: BLE001 - a verified file that cannot be decoded
+        raise DatasetError(f"{path} (system {system}): cannot be decoded "
+                           f"({type(exc).__name__}: {exc}); {_REPAIR}") from None
 
 
 def manifest(root=None) -> dict:
@@ -110,13 +156,13 @@ def load_block(system, split="test", noise=None, root=None) -> Block:
     man = manifest(root)
     rel = relpath(split, kind, system)
     if rel in man["files"]:
-        return read_block(r / rel)
+        return _read_verified(r, rel, man)
     rec = man["systems"].get(system, {})
     if f"{split}/{kind}" not in rec.get("derived", {}):
         raise DatasetError(f"{system}: no {split}/{kind} data in {r}")
     config = CanonicalConfig.from_dict(man["config"])
     if kind == "measurement":
-        clean = read_block(r / relpath(split, "none", system))
+        clean = _read_verified(r, relpath(split, "none", system), man)
         return add_measurement_noise(clean, config)
     # A dynamical-noise variant that was not stored: integrate it (deterministic).
     gen = simulate(system, config, splits=(split,), noise=("dynamical",))
@@ -173,7 +219,7 @@ def load_metadata(split="test", systems=None, root=None, noise=None) -> dict:
     for name in _resolve(systems, root, kind):
         rel = relpath(split, kind, name)
         if rel in man["files"]:
-            out[name] = read_meta(r / rel)
+            out[name] = _read_verified(r, rel, man, read_meta)
         else:
             out[name] = load_block(name, split, kind, root).meta
     return out

@@ -59,6 +59,8 @@ META_KEY = b"dysts_bench"
 
 
 def relpath(split: str, noise: str, system: str) -> str:
+    from ..registry import check_system_name
+    check_system_name(system)  # the name is a path component: no "../" or "/"
     return f"split={split}/noise={noise}/system={system}/part-0.parquet"
 
 
@@ -292,11 +294,18 @@ def verify(root, derived: bool = True) -> VerifyReport:
     """
     root = Path(root)
     report = VerifyReport(str(root))
-    manifest = load_manifest(root)
+    try:
+        manifest = load_manifest(root)
+    except (ValueError, OSError) as exc:  # invalid JSON or bytes: the manifest is the finding
+        report.unreadable.append((MANIFEST, f"{type(exc).__name__}: {exc}"[:200]))
+        return report
     if manifest is None:
         report.missing.append(MANIFEST)
         return report
-    files = manifest.get("files", {})
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        report.unreadable.append((MANIFEST, "not an object with a 'files' object"))
+        return report
+    files = manifest["files"]
     for rel, rec in files.items():
         path = root / rel
         report.checked += 1

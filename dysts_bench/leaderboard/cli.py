@@ -12,7 +12,7 @@ def cmd_leaderboard(args):
     from pathlib import Path
 
     from .aggregate import summarize
-    from .load import LeaderboardWarning, load_results
+    from .load import LeaderboardWarning, known_systems, load_results
     from .render import print_terminal, write
     results = Path(args.results)
     if not results.exists():
@@ -20,7 +20,7 @@ def cmd_leaderboard(args):
     with warnings.catch_warnings():
         # the warnings are printed once below (and written into the outputs), not twice
         warnings.simplefilter("ignore", LeaderboardWarning)
-        frame, messages = load_results(results)
+        frame, messages = load_results(results, systems=known_systems())
     for text in messages:
         print(f"dysts-bench: warning: {text}", file=sys.stderr)
     board = summarize(frame, evaluation=args.evaluation, baseline=args.baseline or None,

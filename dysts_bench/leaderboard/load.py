@@ -185,12 +185,44 @@ def horizon_columns(frame: pd.DataFrame, metric: str) -> dict[float, str]:
     return dict(sorted(found.items()))
 
 
-def load_results(results, horizon_metrics=HORIZON_METRICS) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`read_records` then :func:`records_frame`: the task frame and all warnings."""
+def known_systems() -> set[str]:
+    """Names a record's system may take: the registry's and the shipped dataset's."""
+    from ..registry import list_systems
+    names = set(list_systems())
+    try:
+        from ..dataset.load import manifest
+        names |= set(manifest()["systems"])
+    except Exception:  # noqa: BLE001 - no shipped dataset: the registry alone decides
+        pass
+    return names
+
+
+def _known_only(records: list[dict], systems, messages: list) -> list[dict]:
+    """Records of known systems; any other one is reported and left out, so that a stray
+    system does not become a task that every other forecaster is charged as missing."""
+    systems = set(systems)
+    kept = []
+    for rec in records:
+        if rec["system"] in systems:
+            kept.append(rec)
+        else:
+            _warn(messages, f"{rec['_file']}:{rec['_line']}: system {rec['system'][:80]!r} is not in "
+                            "the registry or the dataset; record left out")
+    return kept
+
+
+def load_results(results, horizon_metrics=HORIZON_METRICS, systems=None) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`read_records` then :func:`records_frame`: the task frame and all warnings.
+
+    ``systems``: the system names a record may have (e.g. :func:`known_systems`); records of
+    other systems are left out with a warning. None: every system is kept.
+    """
     records, messages = read_records(results)
+    if systems is not None:
+        records = _known_only(records, systems, messages)
     frame = records_frame(records, messages, horizon_metrics=horizon_metrics)
     return frame, messages
 
 
-__all__ = ["HORIZON_METRICS", "TASK_COLUMNS", "LeaderboardWarning", "horizon_columns", "load_results",
+__all__ = ["HORIZON_METRICS", "TASK_COLUMNS", "LeaderboardWarning", "horizon_columns", "known_systems", "load_results",
            "read_records", "records_frame", "result_files"]

@@ -80,6 +80,7 @@ run: name, version, parameters, whether it was tuned and :data:`PROTOCOL_VERSION
 from __future__ import annotations
 
 import collections
+import math
 import os
 import pickle
 import sys
@@ -98,7 +99,7 @@ from .isolation import DATA_MODULES, SYSTEM_MODULES, Guard, LeakageError, _defau
 from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _dataset_protocol, _display_target,
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
 from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
-from .store import ResultStore, _atomic_write, _slug, read_results  # noqa: F401 - re-exported
+from .store import ResultStore, _atomic_write, _slug, check_forecaster_name, read_results  # noqa: F401 - re-exported
 from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
 from .wire import pack, unpack  # noqa: F401 - re-exported
 
@@ -191,8 +192,10 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     spec = resolve_spec(forecaster_spec, params)
     memory_bytes = parse_size(memory)
     timeout = float(timeout)
-    if not timeout > 0:
-        raise ValueError(f"timeout must be positive, got {timeout}")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout}")
+    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     checked = [_check_task(t) for t in tasks]
     keys = [(evaluation_of(info), system, series) for system, series, _, _, info in checked]
     if len(set(keys)) != len(keys):
@@ -227,7 +230,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         do_tune = bool(tune) and fmeta["tunable"]
         identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                     "tune": do_tune, "protocol": PROTOCOL_VERSION}
-        run_id = f"{_slug(fmeta['name'])}-{params_hash(identity)}"
+        run_id = f"{_slug(check_forecaster_name(fmeta['name']))}-{params_hash(identity)}"
         store = ResultStore(results_dir, run_id, fsync=fsync)
         forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                              "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from .records import _display_target
 
@@ -19,6 +20,41 @@ def _parse_params(items) -> dict:
         except ValueError:
             params[key.strip()] = value
     return params
+
+
+def _positive_seconds(text: str) -> float:
+    """``--timeout``: a positive, finite number of seconds (``inf`` would never end a task)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number of seconds, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    """``--workers``: at least one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def _memory_size(text: str) -> str:
+    """``--memory``: a size such as 4GB, or 'none'; a negative or unreadable size is an error
+    (it would otherwise silently mean 'no limit')."""
+    from .isolation import parse_size
+    if text.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(f"must be a positive size such as 4GB, or 'none', got {text!r}")
+    try:
+        parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def cmd_run(args):
@@ -72,11 +108,11 @@ def add_cli(subparsers):
     p.add_argument("forecaster")
     p.add_argument("--systems", nargs="+", help="systems to run (default: all in the split)")
     p.add_argument("--split", default="test")
-    p.add_argument("--workers", type=int, default=1, help="concurrent tasks (or Dask LocalCluster workers)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="concurrent tasks (or Dask LocalCluster workers)")
     p.add_argument("--scheduler", default=None,
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
-    p.add_argument("--timeout", type=float, default=600, help="seconds per task (fit + predict)")
-    p.add_argument("--memory", default="4GB", help="memory per task, e.g. 4GB ('none': no limit)")
+    p.add_argument("--timeout", type=_positive_seconds, default=600, help="seconds per task (fit + predict)")
+    p.add_argument("--memory", type=_memory_size, default="4GB", help="memory per task, e.g. 4GB ('none': no limit)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip tasks already in the results (default)")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, rerun tasks that did not finish ok")

@@ -3,15 +3,40 @@ consolidated ``.jsonl`` per forecaster run and evaluation, and :func:`read_resul
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
+import warnings
 from pathlib import Path
+
+
+#: Longest name a slug keeps whole; longer ones are cut and given a hash of the whole text,
+#: so that file names stay far below the file system's 255 bytes.
+SLUG_LENGTH = 80
+#: Longest forecaster name accepted (it becomes part of the results' file names).
+MAX_NAME_LENGTH = 100
 
 
 def _slug(text: str) -> str:
     out = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(text))
-    return out.strip("-") or "x"
+    out = out.strip("-") or "x"
+    if len(out.encode()) > SLUG_LENGTH:  # bytes: non-ASCII letters take up to 4
+        head = out.encode()[:SLUG_LENGTH - 9].decode(errors="ignore")
+        out = f"{head}-{hashlib.sha256(str(text).encode()).hexdigest()[:8]}"
+    return out
+
+
+def check_forecaster_name(name) -> str:
+    """Return a forecaster's ``name`` if it can name result files, else raise ValueError."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"forecaster name must be a non-empty string, got {name!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"forecaster name {name[:40]!r}... has {len(name)} characters; "
+                         f"at most {MAX_NAME_LENGTH} (it names the results files)")
+    if not name.isprintable():
+        raise ValueError(f"forecaster name {name!r} contains control characters")
+    return name
 
 
 def _atomic_write(path: Path, text: str, fsync: bool = True):
@@ -25,23 +50,39 @@ def _atomic_write(path: Path, text: str, fsync: bool = True):
     os.replace(tmp, path)
 
 
+def _task_record(text: str, where: str):
+    """The record in ``text`` (one JSON object), or None with a warning naming ``where``
+    for anything else (``null``, a list, a number): resume never trips over a bad line."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None  # a partial line or file: the task simply counts as not done
+    if not isinstance(record, dict):
+        warnings.warn(f"{where}: skipped a line that is not a task record "
+                      f"({type(record).__name__})", RuntimeWarning, stacklevel=3)
+        return None
+    return record
+
+
 def read_results(path) -> list[dict]:
-    """Records of a run file (``.jsonl``) or of a per-task directory; skips partial lines."""
+    """Records of a run file (``.jsonl``) or of a per-task directory; skips partial lines
+    and (with a warning naming file and line) lines that hold no JSON object."""
     path = Path(path)
     records = []
     if path.is_dir():
         for file in sorted(path.rglob("*.json")):
             try:
-                records.append(json.loads(file.read_text()))
-            except (OSError, ValueError):
+                rec = _task_record(file.read_text(), str(file))
+            except OSError:
                 continue
+            if rec is not None:
+                records.append(rec)
         return records
     if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue
+        for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+            rec = _task_record(line, f"{path}:{lineno}")
+            if rec is not None:
+                records.append(rec)
     return records
 
 
@@ -79,10 +120,11 @@ class ResultStore:
                 if file.parent.name == "_tune":
                     continue
                 try:
-                    rec = json.loads(file.read_text())
-                except (OSError, ValueError):
+                    rec = _task_record(file.read_text(), str(file))
+                except OSError:
                     continue
-                found[(rec.get("system"), rec.get("series"))] = rec
+                if rec is not None:
+                    found[(rec.get("system"), rec.get("series"))] = rec
         return found
 
     def write(self, record: dict):

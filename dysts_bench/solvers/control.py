@@ -40,9 +40,13 @@ def samples_at_start(t_eval, t0, y0, out):
 @njit(cache=True, nogil=True)
 def budget_status(n_steps, max_steps, h, t):
     """Whether an adaptive loop may take another step: 0 yes, 1 the step budget is spent,
-    2 the step has shrunk below what ``t`` can resolve (stiff or singular)."""
+    2 the step has shrunk below what ``t`` can resolve (stiff or singular), 3 the step is
+    NaN (the right-hand side was not finite where the step was chosen); without this a NaN
+    step fails every comparison and the loop never ends."""
     if n_steps >= max_steps:
         return 1
+    if not math.isfinite(h):
+        return 3
     if h < 1e-14 * max(1.0, abs(t)):
         return 2
     return 0
@@ -77,6 +81,8 @@ def trial_step(y0, f0, rtol, atol):
         d1 += (f0[i] / sc) ** 2
     d0 = math.sqrt(d0 / n)
     d1 = math.sqrt(d1 / n)
+    if not math.isfinite(d1):
+        return math.nan, d1  # f(y0) is not finite: no step exists (the loop ends, status 3)
     h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
     return h0, d1
 
@@ -84,6 +90,8 @@ def trial_step(y0, f0, rtol, atol):
 @njit(cache=True, nogil=True)
 def starting_step(y0, f0, f1, h0, d1, rtol, atol, exponent):
     """Second half: given f1 = f at (t0 + h0, y0 + h0 f0), the step from the curvature."""
+    if not math.isfinite(h0):
+        return h0
     n = y0.size
     d2 = 0.0
     for i in range(n):

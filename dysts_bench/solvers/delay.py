@@ -209,7 +209,7 @@ def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, 
     n_rejected = 0
     rejected = False
     while i_out < n_out:
-        status = budget_status(n_steps, max_steps, h, t)
+        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (status 3)
         if status != 0:
             return (status, n_steps, n_rejected, n_fev)
         h = min(h, tau)
@@ -531,8 +531,9 @@ def sdde_noise_rows(t_eval, t0, first_substeps, substeps) -> int:
 def _history_arrays(history, dim, name):
     """(hist_t, hist_y) from a constant value (dim,) plus start time, or a sampled past."""
     hist_t, hist_y = history
-    hist_t = np.ascontiguousarray(np.atleast_1d(hist_t), dtype=np.float64)
-    hist_y = np.ascontiguousarray(hist_y, dtype=np.float64).reshape(hist_t.size, dim)
+    # Copies: the compiled loop needs writable arrays; callers may pass read-only ones.
+    hist_t = np.array(np.atleast_1d(hist_t), dtype=np.float64, order="C")
+    hist_y = np.array(hist_y, dtype=np.float64, order="C").reshape(hist_t.size, dim)
     if hist_t.size > 1 and np.any(np.diff(hist_t) <= 0):
         raise ValueError(f"{name}: history times must be strictly increasing")
     if not (np.all(np.isfinite(hist_t)) and np.all(np.isfinite(hist_y))):
@@ -593,7 +594,7 @@ def integrate_sdde(compiled, history, t_eval, sigma, *, t0=0.0, substeps=None, m
     else:
         t0 = float(t0)
         hist_t, hist_y = _history_arrays((np.array([t0]), np.asarray(history)), dim, name)
-    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
+    t_eval = np.array(t_eval, dtype=np.float64, order="C")  # writable copy for numba
     if t_eval.ndim != 1 or t_eval.size == 0:
         raise ValueError(f"{name}: t_eval must be a non-empty 1-D array")
     if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):

@@ -25,7 +25,7 @@ from .control import budget_status, initial_step, rms_norm, samples_at_start, st
 SUCCESS, MAX_STEPS, STEP_UNDERFLOW, NON_FINITE = 0, 1, 2, 3
 STATUS_TEXT = {SUCCESS: "success", MAX_STEPS: "step budget exhausted",
                STEP_UNDERFLOW: "step size underflow (stiff or singular?)",
-               NON_FINITE: "state became NaN or infinite"}
+               NON_FINITE: "state or right-hand side became NaN or infinite"}
 
 _F = types.FunctionType(RHS_SIG)
 _V = types.float64[::1]
@@ -179,7 +179,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     n_rejected = 0
     rejected = False
     while i_out < n_out:
-        status = budget_status(n_steps, max_steps, h, t)
+        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (status 3)
         if status != 0:
             return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t

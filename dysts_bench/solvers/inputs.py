@@ -12,7 +12,9 @@ def check_inputs(compiled, y0, t_eval, t0, rtol=None, atol=None, batch=True):
     increasing and start at or after ``t0`` (default ``t_eval[0]``).
     """
     name, dim = compiled.system.name, compiled.dim
-    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
+    # Copies: the compiled loops take writable arrays, and callers pass read-only ones
+    # (a task's context slice); numba would reject those with a TypeError.
+    t_eval = np.array(t_eval, dtype=np.float64, order="C")
     if t_eval.ndim != 1 or t_eval.size == 0:
         raise ValueError("t_eval must be a non-empty 1-D array")
     if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
@@ -22,7 +24,7 @@ def check_inputs(compiled, y0, t_eval, t0, rtol=None, atol=None, batch=True):
         raise ValueError("t_eval must start at or after t0")
     if rtol is not None and not (rtol > 0 and atol > 0):
         raise ValueError("rtol and atol must be positive")
-    y0 = np.ascontiguousarray(y0, dtype=np.float64)
+    y0 = np.array(y0, dtype=np.float64, order="C")
     shapes = f"({dim},) or (m, {dim})" if batch else f"({dim},)"
     if y0.shape[-1:] != (dim,) or y0.ndim > (2 if batch else 1):
         raise ValueError(f"{name}: initial condition must have shape {shapes}, got {y0.shape}")

@@ -108,7 +108,7 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
     rejected = False
     need_jac = True
     while i_out < n_out:
-        status = budget_status(n_steps, max_steps, h, t)
+        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (status 3)
         if status != 0:
             return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t
