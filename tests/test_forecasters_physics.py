@@ -82,7 +82,7 @@ def test_through_the_runner(tmp_path):
     tasks = adhoc_tasks("Lorenz", n_series=1, context_length=300, horizon=150, seed=2,
                         lyapunov={"Lorenz": LORENZ_LYAPUNOV})
     for name in PHYSICS:
-        res = run(name, tasks, tmp_path / name, progress=False, timeout=120)
+        res = run(name, tasks, tmp_path / name, progress=False, timeout=120, tune=False)
         (rec,) = res.records
         assert rec["status"] == "ok", (name, rec.get("error"))
         assert rec["forecaster"]["name"] == name and rec["vpt"]["nrmse"]["steps"] > 0
