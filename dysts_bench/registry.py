@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import expressions as ex
+from .atomic import atomic_write
 
 _REQUIRED = ("description", "citation", "variables", "parameters", "equations",
              "initial_condition", "flags", "dt", "period")
@@ -503,7 +504,4 @@ def write_registry(raw: dict, path: str | Path) -> None:
     """Validate ``raw`` and write it atomically to ``path`` (the old file survives errors)."""
     for name, entry in raw["systems"].items():
         parse_entry(name, entry)
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(format_registry(raw))
-    os.replace(tmp, path)
+    atomic_write(path, format_registry(raw))

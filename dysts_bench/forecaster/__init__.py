@@ -15,12 +15,13 @@ One module per job:
 """
 
 from ..jsonutil import jsonable, params_hash
-from .adapters import CallableForecaster, DartsForecaster, _enum_arguments, from_callable, from_darts
+from .adapters import CallableForecaster, DartsForecaster, _enum_arguments, from_callable, from_darts  # noqa: F401
 from .checks import check_forecaster
 from .constraints import Check, Interval
 from .contract import (FAMILIES, Forecaster, MissingRequirementError, describe, missing_requirements,
                        tunable)
-from .discovery import (DARTS_TARGET, ENTRY_POINT_GROUP, ForecasterSpec, _load_file_module, available_forecasters,
+from .discovery import (DARTS_TARGET, ENTRY_POINT_GROUP, ForecasterSpec, _load_file_module,  # noqa: F401
+                        available_forecasters,
                         builtin_dirs, builtin_forecasters, entry_point_forecasters, forecaster_class,
                         load_target, resolve_spec)
 from .preprocessing import guard_box, inside, safe_std, standardise

@@ -99,7 +99,7 @@ from .isolation import DATA_MODULES, SYSTEM_MODULES, Guard, LeakageError, _defau
 from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _dataset_protocol, _display_target,
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
 from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
-from .store import ResultStore, _atomic_write, _slug, read_results  # noqa: F401 - re-exported
+from .store import ResultStore, _slug, read_results  # noqa: F401 - re-exported
 from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
 from .wire import pack, unpack  # noqa: F401 - re-exported
 

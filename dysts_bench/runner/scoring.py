@@ -4,7 +4,6 @@ separate processes (our code only) so that the parent keeps up with many workers
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import subprocess
