@@ -165,20 +165,6 @@ class System:
         lam = self.maximum_lyapunov
         return 1.0 / lam if lam and lam > 0 else None
 
-    def with_parameters(self, **overrides) -> "System":
-        """A copy with some parameter values replaced (validated)."""
-        self.parameter_vector(**overrides)  # validates names and lengths
-        params = dict(self.parameters)
-        for k, v in overrides.items():
-            params[k] = tuple(float(x) for x in v) if isinstance(params[k], tuple) else float(v)
-        return _replace(self, parameters=MappingProxyType(params), invariants=MappingProxyType({}))
-
-
-def _replace(system: System, **changes) -> System:
-    kwargs = {f: getattr(system, f) for f in System.__dataclass_fields__}
-    kwargs.update(changes)
-    return System(**kwargs)
-
 
 # ---------------------------------------------------------------------------- loading
 def default_path() -> Path:
