@@ -133,3 +133,22 @@ def test_darts_unknown_params_go_to_the_model(monkeypatch):
     f.fit(ctx, dt=0.1)
     assert f._models[0].lags["target"] == list(range(-10, 0))
     assert pickle.loads(pickle.dumps(f)).predict(3).shape == (3, 1)
+
+
+def test_builtin_run_ids_match_the_stored_results():
+    """The contract refactoring must not change a built-in's identity: the run id that
+    ``runner.run`` computes (name, version, parameters, tuned, protocol) for each
+    built-in's defaults, tuned as by default, names a stored results file."""
+    from pathlib import Path
+
+    from dysts_bench.jsonutil import params_hash
+    from dysts_bench.runner.store import _slug
+    from dysts_bench.schema import PROTOCOL_VERSION
+    results = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
+    stored = {p.name.split(".")[0] for p in results.glob("*.jsonl")}
+    for cls in BUILTINS:
+        meta = F.describe(cls())
+        identity = {"name": meta["name"], "version": meta["version"], "params": meta["params"],
+                    "tune": meta["tunable"], "protocol": PROTOCOL_VERSION}
+        run_id = f"{_slug(meta['name'])}-{params_hash(identity)}"
+        assert run_id in stored, f"{cls.name}: run id {run_id} has no stored results (identity changed?)"
