@@ -89,7 +89,7 @@ def test_through_the_runner(tmp_path):
 
 
 @pytest.mark.parametrize("name, params, match", [
-    ("nvar", {"k": 0}, "k must be"), ("nvar", {"s": 1.5}, "s must be"), ("nvar", {"alpha": -1.0}, "alpha"),
+    ("nvar", {"k": 0}, "'k' must be"), ("nvar", {"s": 1.5}, "'s' must be"), ("nvar", {"alpha": -1.0}, "alpha"),
     ("esn", {"leak": 0.0}, "leak"), ("esn", {"rho": -0.5}, "rho"), ("esn", {"size": 0}, "size"),
     ("esn", {"washout": 999}, "too short"), ("esn", {"square": "yes"}, "square"),
     ("sindy", {"degree": 0}, "degree"), ("sindy", {"smoothing": 4}, "smoothing"),
