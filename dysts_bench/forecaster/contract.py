@@ -33,8 +33,12 @@ in plain sight (nothing is wrapped or patched behind a subclass's back):
   fit, calls ``_predict`` and returns its result as a float64 ``(horizon, dim)`` array
   (:class:`ForecastShapeError` otherwise, also for complex values).  Non-finite
   forecasts are *not* rejected: the benchmark scores them (status ``nonfinite``);
-* :meth:`Forecaster.tune` validates its data and calls ``_tune`` (default: a grid search
-  over ``param_grid``, skipping the parameters the user fixed).
+* :meth:`Forecaster.tune` validates its data and calls
+  ``_tune(train, valid, *, dt, info, fixed)`` (default: a grid search over
+  ``param_grid``, skipping the parameters named in ``fixed``, which the user set).
+
+Import what ``requires`` names inside ``_fit`` (not at the top of the file), so that the
+forecaster can be listed, and its missing requirement reported by name, without it.
 
 Overriding ``fit``, ``predict`` or ``tune`` themselves is an error at class creation.
 Run :func:`dysts_bench.forecaster.check_forecaster` on a new class before submitting it.
