@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "System": ".registry", "get_system": ".registry", "list_systems": ".registry",
     "load_registry": ".registry", "compile_system": ".compile",
-    "make_trajectory": ".trajectory", "Forecaster": ".forecaster",
+    "make_trajectory": ".trajectory", "Forecaster": ".forecaster", "check_forecaster": ".forecaster",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

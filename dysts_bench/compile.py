@@ -16,7 +16,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +26,7 @@ import numpy as np
 from numba import types
 
 from . import expressions as ex
+from .atomic import atomic_write
 from .registry import System, get_system
 
 #: ``rhs(t, y, p, out)``: writes dy/dt at time t, state y, parameters p into out.
@@ -181,11 +181,8 @@ def load_generated_module(prefix: str, source: str, *, what: str):
         if path.exists():
             warnings.warn(f"compile cache: {path} does not match its source hash; "
                           "regenerating it", RuntimeWarning, stacklevel=2)
-        # Atomic write: concurrent processes may compile the same code.
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(source.encode())
-        os.replace(tmp, path)
+        # atomic: concurrent processes may compile the same code (a cache: no fsync)
+        atomic_write(path, source, fsync=False)
     spec = importlib.util.spec_from_file_location(modname, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module

@@ -141,12 +141,6 @@ def make_trajectory_raw(compiled, t_end):
     return t_end, y[-1].copy()
 
 
-def mean_jacobian_trace(system, n_periods=50.0, pts_per_period=50):
-    """Time average of tr J along a trajectory: the sum of the Lyapunov exponents of a
-    flow (Liouville's formula), computed independently of the QR method."""
-    return jacobian_trace_stats(system, n_periods, pts_per_period)[0]
-
-
 def jacobian_trace_stats(system, n_periods=50.0, pts_per_period=50):
     """(time average of tr J, max |tr J|) along a trajectory from the registry's
     initial condition."""
@@ -224,6 +218,11 @@ def correlation_dimension(y, *, n_points=2000, fit_range=(0.005, 0.05)):
     """
     return gp_dimension(y, max_points=n_points, quantiles=fit_range, n_radii=20, theiler=0,
                         standardize=True)
+
+
+#: How :func:`dominant_period` works, as recorded in ``systems.json`` (keep the two in step).
+PERIOD_METHOD = ("shortest of the observed coordinates' own periodogram-peak periods (each linearly "
+                 "detrended and Hann-windowed, peak refined by parabolic interpolation of log power)")
 
 
 def dominant_period(y, dt) -> float:
@@ -315,7 +314,7 @@ def annotate_system(name: str, settings=None) -> dict:
 
     Deterministic: no random numbers are drawn; the same inputs give the same output.
     """
-    from .registry import _replace
+    from dataclasses import replace as _replace  # a System with another period
     cfg = {**ANNOTATE_SETTINGS, **(settings or {})}
     system = get_system(name)
     if system.delay:
@@ -339,8 +338,7 @@ def annotate_system(name: str, settings=None) -> dict:
             "pesin_entropy": float(sum(v for v in spectrum if v > 0)),
             "methods": {
                 "lyapunov": lyap["settings"],
-                "period": {"method": "peak of the summed Hann-windowed periodogram of the "
-                                     "detrended, standardised observed coordinates",
+                "period": {"method": PERIOD_METHOD,
                            "n_periods": cfg["period_estimate_periods"], "pts_per_period": 100},
                 "dt": "mean accepted DOP853 step at rtol = atol = 1e-10 over 50 periods",
                 "correlation_dimension": {
@@ -360,7 +358,7 @@ def annotate_delay_system(system, cfg, n_nodes=24, k=6) -> dict:
     the DDE integrator, the leading ``k`` Lyapunov exponents of the pseudospectral ODE
     approximation (:func:`delay_as_ode`); the Kaplan-Yorke dimension is a lower bound
     when the ``k`` exponents still sum to a positive number."""
-    from .registry import _replace
+    from dataclasses import replace as _replace  # a System with another period
     from .solvers.delay import integrate_delay
     compiled = compile_system(system)
     # The published period is kept: delay systems have broadband spectra whose highest

@@ -63,6 +63,7 @@ import numpy as np
 from scipy import signal, stats
 
 from .fractal import gp_dimension
+from .schema import DEFAULT_HORIZONS  # noqa: F401 - one definition, re-exported
 
 __all__ = [
     "METRIC_NAMES",
@@ -103,8 +104,6 @@ __all__ = [
 DEFAULT_BINS = 16
 #: Default additive smoothing of bin probabilities in :func:`kl_divergence`.
 DEFAULT_KL_EPS = 1e-6
-#: Default Lyapunov-time horizons of :func:`horizon_scores`.
-DEFAULT_HORIZONS = (0.5, 1, 2, 4, 8, 16, 24)
 #: Default thresholds of :func:`valid_prediction_time` for each pointwise error.
 VPT_THRESHOLDS = {"smape": 30.0, "nrmse": 0.3}
 

@@ -33,7 +33,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import expressions as ex
+from .atomic import atomic_write
 
 _REQUIRED = ("description", "citation", "variables", "parameters", "equations",
              "initial_condition", "flags", "dt", "period")
@@ -183,18 +184,13 @@ class System:
         return 1.0 / lam if lam and lam > 0 else None
 
     def with_parameters(self, **overrides) -> "System":
-        """A copy with some parameter values replaced (validated)."""
+        """A copy with some parameter values replaced (validated); a map stays a map."""
         self.parameter_vector(**overrides)  # validates names and lengths
         params = dict(self.parameters)
         for k, v in overrides.items():
             params[k] = tuple(float(x) for x in v) if isinstance(params[k], tuple) else float(v)
-        return _replace(self, parameters=MappingProxyType(params), invariants=MappingProxyType({}))
-
-
-def _replace(system: System, **changes) -> System:
-    kwargs = {f: getattr(system, f) for f in System.__dataclass_fields__}
-    kwargs.update(changes)
-    return type(system)(**kwargs)
+        return replace(self, parameters=MappingProxyType(params),
+                       invariants=MappingProxyType({}))
 
 
 # ---------------------------------------------------------------------------- loading
@@ -532,7 +528,4 @@ def write_registry(raw: dict, path: str | Path) -> None:
     """Validate ``raw`` and write it atomically to ``path`` (the old file survives errors)."""
     for name, entry in raw["systems"].items():
         parse_entry(name, entry)
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(format_registry(raw))
-    os.replace(tmp, path)
+    atomic_write(path, format_registry(raw))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval, standardise
 
 
 class ContextParroting(Forecaster):
@@ -29,29 +29,26 @@ class ContextParroting(Forecaster):
 
     name = "context_parroting"
     version = "1"
+    family = "baseline"
+    multivariate = True
     param_grid = {"window": [5, 10, 20, 50], "k": [1, 3]}
+    _parameter_constraints = {"window": [Interval(int, 1, None)], "k": [Interval(int, 1, None)], "align": [bool]}
 
     def __init__(self, window=10, k=1, align=False):
         self.window = window
         self.k = k
         self.align = align
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n = len(context)
-        if int(self.window) < 1 or int(self.k) < 1:
-            raise ValueError(f"window and k must be positive integers, got {self.window!r}, {self.k!r}")
         self.m_ = min(int(self.window), n - 1)
         self.x_ = context.copy()
-        self.mu_ = context.mean(axis=0)
-        sd = context.std(axis=0)
-        self.sd_ = np.where(sd > 0, sd, 1.0)
-        z = (context - self.mu_) / self.sd_
+        z, self.mu_, self.sd_ = standardise(context)
         # candidate windows end at rows m-1 .. n-2, so at least one sample follows each
         win = np.lib.stride_tricks.sliding_window_view(z, self.m_, axis=0)[: n - self.m_]
         self.cand_ = np.ascontiguousarray(win.reshape(len(win), -1))
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         n, m = len(self.x_), self.m_
         k = min(int(self.k), len(self.cand_))
         out = np.empty((horizon, self.x_.shape[1]))

@@ -1,10 +1,8 @@
 """Hankel (time-delay) dynamic mode decomposition: a linear Koopman model, iterated."""
 
-import numbers
-
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval, safe_std
 
 #: Singular values below this fraction of the largest are always dropped (numerical rank).
 RCOND = 1e-10
@@ -56,24 +54,23 @@ class HankelDMD(Forecaster):
 
     name = "dmd"
     version = "1"
+    family = "physics"
+    multivariate = True
     param_grid = {"delays": [16, 64], "rank": [16, 64, 256]}
+    _parameter_constraints = {"delays": [Interval(int, 1, None)], "rank": [Interval(int, 1, None)]}
 
     def __init__(self, delays=32, rank=32):
         self.delays = delays
         self.rank = rank
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n, dim = context.shape
-        for label, v in (("delays", self.delays), ("rank", self.rank)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{label} must be a positive integer, got {v!r}")
         if n < 3:
             raise ValueError(f"context of {n} samples is too short for DMD (needs 3)")
         q = int(min(self.delays, max(1, n // 2)))
         self.delays_ = q
-        sd = context.std(axis=0)
-        self.sd_ = np.where(sd > 0, sd, 1.0)
-        z = context / self.sd_
+        self.sd_ = safe_std(context)
+        z = context / self.sd_  # scaled, not centred (see the class docstring)
         # H[:, c] = delay vector at time t = q - 1 + c, newest first: rows (lag, variable)
         win = np.lib.stride_tricks.sliding_window_view(z, q, axis=0)  # (n-q+1, dim, q)
         H = np.ascontiguousarray(win[:, :, ::-1].transpose(0, 2, 1).reshape(n - q + 1, q * dim).T)
@@ -100,9 +97,8 @@ class HankelDMD(Forecaster):
         self.A_ = A
         self.readout_ = U[:dim].copy()  # current state from reduced coordinates
         self.a0_ = U.T @ H[:, -1]
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         A = self.A_
         a = self.a0_.copy()
         coords = np.empty((horizon, len(a)))

@@ -1,11 +1,10 @@
 """Echo state network: a fixed random reservoir with a trained linear readout."""
 
 import functools
-import numbers
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval, guard_box, inside, standardise
 from dysts_bench.regression import ridge
 
 
@@ -86,7 +85,16 @@ class EchoStateNetwork(Forecaster):
 
     name = "esn"
     version = "1"
+    family = "ml"
+    multivariate = True
     param_grid = {"rho": [0.5, 0.9], "leak": [0.3, 1.0], "alpha": [1e-9, 1e-6]}
+    _parameter_constraints = {
+        "size": [Interval(int, 1, None)], "washout": [Interval(int, 0, None)], "seed": [Interval(int, 0, None)],
+        "degree": [Interval(float, 0, None, closed="right")], "rho": [Interval(float, 0, None)],
+        "input_scaling": [Interval(float, 0, None)], "bias": [Interval(float, 0, None)],
+        "leak": [Interval(float, 0, 1, closed="right")], "alpha": [Interval(float, 0, None)],
+        "margin": [Interval(float, 0, None, closed="right")], "square": [bool],
+    }
 
     def __init__(self, size=300, degree=3.0, rho=0.5, input_scaling=0.5, bias=0.2, leak=0.5,
                  washout=100, alpha=1e-8, square=True, margin=1.0, seed=0):
@@ -102,38 +110,14 @@ class EchoStateNetwork(Forecaster):
         self.margin = margin
         self.seed = seed
 
-    def _validate(self, n):
-        def integer(label, v, lo):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo:
-                raise ValueError(f"{label} must be an integer >= {lo}, got {v!r}")
-        def real(label, v, lo, hi=np.inf, lo_open=False):
-            ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-            ok = ok and (v > lo if lo_open else v >= lo) and v <= hi
-            if not ok:
-                bound = f"{'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if np.isfinite(hi) else "")
-                raise ValueError(f"{label} must be a finite number {bound}, got {v!r}")
-        integer("size", self.size, 1)
-        integer("washout", self.washout, 0)
-        integer("seed", self.seed, 0)
-        real("degree", self.degree, 0.0, lo_open=True)
-        real("rho", self.rho, 0.0)
-        real("input_scaling", self.input_scaling, 0.0)
-        real("bias", self.bias, 0.0)
-        real("leak", self.leak, 0.0, 1.0, lo_open=True)
-        real("alpha", self.alpha, 0.0)
-        real("margin", self.margin, 0.0, lo_open=True)
-        if not isinstance(self.square, (bool, np.bool_)):
-            raise ValueError(f"square must be True or False, got {self.square!r}")
-        if n - 1 - int(self.washout) < 2:
-            raise ValueError(f"context of {n} samples is too short for washout={self.washout}")
-
     def _features(self, R):
         parts = [np.ones((len(R), 1)), R] + ([R * R] if self.square else [])
         return np.concatenate(parts, axis=1)
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n, dim = context.shape
-        self._validate(n)
+        if n - 1 - int(self.washout) < 2:
+            raise ValueError(f"context of {n} samples is too short for washout={self.washout}")
         N, leak = int(self.size), float(self.leak)
         self.A_ = float(self.rho) * _unit_reservoir(N, float(self.degree), int(self.seed))
         rng = np.random.default_rng([int(self.seed), 1, dim])
@@ -143,10 +127,7 @@ class EchoStateNetwork(Forecaster):
         self.W_in_ = W_in
         self.b_ = rng.uniform(-1.0, 1.0, N) * float(self.bias)
 
-        self.mu_ = context.mean(axis=0)
-        sd = context.std(axis=0)
-        self.sd_ = np.where(sd > 0, sd, 1.0)
-        z = (context - self.mu_) / self.sd_
+        z, self.mu_, self.sd_ = standardise(context)
         drive = z @ W_in.T + self.b_
         A = self.A_
         R = np.empty((n, N))  # R[t] = reservoir state after reading z[t]
@@ -162,12 +143,9 @@ class EchoStateNetwork(Forecaster):
             raise FloatingPointError("ESN readout is not finite; increase alpha")
         self.W_out_ = W
         self.state_ = R[-1].copy()
-        lo, hi = z.min(axis=0), z.max(axis=0)
-        width = float(self.margin) * (hi - lo)
-        self.lo_, self.hi_ = lo - width, hi + width
-        return self
+        self.lo_, self.hi_ = guard_box(z, self.margin)
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         A, W_in, b, leak = self.A_, self.W_in_, self.b_, float(self.leak)
         N = len(b)
         c, W1 = self.W_out_[0], self.W_out_[1:N + 1]
@@ -178,7 +156,7 @@ class EchoStateNetwork(Forecaster):
         with np.errstate(all="ignore"):
             for t in range(horizon):
                 u = c + r @ W1 + ((r * r) @ W2 if W2 is not None else 0.0)
-                if not (np.all(u >= self.lo_) and np.all(u <= self.hi_)):
+                if not inside(u, self.lo_, self.hi_):
                     self.diverged_at_ = t
                     break
                 out[t] = u

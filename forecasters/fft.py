@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval
 
 
 def _peak_frequencies(y, n_modes, padding):
@@ -51,7 +51,11 @@ class FFTExtrapolation(Forecaster):
 
     name = "fft"
     version = "1"
+    family = "statistical"
+    multivariate = False
     param_grid = {"n_modes": [3, 10, 30], "detrend": ["mean", "linear"]}
+    _parameter_constraints = {"n_modes": [Interval(int, 0, None)], "padding": [Interval(int, 1, None)],
+                              "detrend": ["mean", "linear"]}
 
     def __init__(self, n_modes=10, padding=8, detrend="mean"):
         self.n_modes = n_modes
@@ -66,11 +70,7 @@ class FFTExtrapolation(Forecaster):
             cols += [np.cos(2 * np.pi * f * t), np.sin(2 * np.pi * f * t)]
         return np.stack(cols, axis=1)
 
-    def fit(self, context, *, dt, info=None):
-        if self.detrend not in ("mean", "linear"):
-            raise ValueError(f"detrend must be 'mean' or 'linear', got {self.detrend!r}")
-        if int(self.n_modes) < 0 or int(self.padding) < 1:
-            raise ValueError("n_modes must be >= 0 and padding >= 1")
+    def _fit(self, context, *, dt, info):
         n, dim = context.shape
         t = np.arange(n, dtype=float)
         self.n_ = n
@@ -80,8 +80,7 @@ class FFTExtrapolation(Forecaster):
             freqs = _peak_frequencies(y - y.mean(), min(int(self.n_modes), n // 4), int(self.padding))
             coef = np.linalg.lstsq(self._design(t, freqs, n), y, rcond=None)[0]
             self.models_.append((freqs, coef))
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         t = np.arange(self.n_, self.n_ + horizon, dtype=float)
         return np.stack([self._design(t, f, self.n_) @ c for f, c in self.models_], axis=1)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval, standardise
 from dysts_bench.regression import ridge
 
 
@@ -25,22 +25,19 @@ class LinearAR(Forecaster):
 
     name = "linear_ar"
     version = "1"
+    family = "statistical"
+    multivariate = True
     param_grid = {"lags": [5, 10, 20, 50], "alpha": [1e-8, 1e-4, 1e-1]}
+    _parameter_constraints = {"lags": [Interval(int, 1, None)], "alpha": [Interval(float, 0, None)]}
 
     def __init__(self, lags=20, alpha=1e-6):
         self.lags = lags
         self.alpha = alpha
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n, dim = context.shape
-        p = int(self.lags)
-        if p < 1 or self.alpha < 0:
-            raise ValueError(f"need lags >= 1 and alpha >= 0, got lags={self.lags!r}, alpha={self.alpha!r}")
-        p = min(p, max(1, (n - 1) // 2))
-        self.mu_ = context.mean(axis=0)
-        sd = context.std(axis=0)
-        self.sd_ = np.where(sd > 0, sd, 1.0)
-        z = (context - self.mu_) / self.sd_
+        p = min(int(self.lags), max(1, (n - 1) // 2))
+        z, self.mu_, self.sd_ = standardise(context)
         windows = np.lib.stride_tricks.sliding_window_view(z, p, axis=0)  # (n-p+1, dim, p)
         X = windows[:-1].reshape(n - p, dim * p)
         y = z[p:]
@@ -49,9 +46,8 @@ class LinearAR(Forecaster):
         self.coef_, self.intercept_ = coef[:-1], coef[-1]
         self.lags_ = p
         self.state_ = z[-p:].copy()
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         p, dim = self.lags_, self.state_.shape[1]
         buf = np.empty((p + horizon, dim))
         buf[:p] = self.state_

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval
 
 
 class MeanForecaster(Forecaster):
@@ -20,17 +20,17 @@ class MeanForecaster(Forecaster):
 
     name = "mean"
     version = "1"
+    family = "baseline"
+    multivariate = False
     param_grid = {"window": [None, 100, 20]}
+    _parameter_constraints = {"window": [None, Interval(int, 1, None)]}
 
     def __init__(self, window=None):
         self.window = window
 
-    def fit(self, context, *, dt, info=None):
-        if self.window is not None and int(self.window) < 1:
-            raise ValueError(f"window must be a positive integer or None, got {self.window!r}")
+    def _fit(self, context, *, dt, info):
         tail = context if self.window is None else context[-int(self.window):]
         self.mean_ = tail.mean(axis=0)
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return np.repeat(self.mean_[None, :], horizon, axis=0)

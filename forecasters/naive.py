@@ -14,13 +14,14 @@ class NaiveForecaster(Forecaster):
 
     name = "naive"
     version = "1"
+    family = "baseline"
+    multivariate = False
 
     def __init__(self):
         pass
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         self.last_ = context[-1].copy()
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return np.repeat(self.last_[None, :], horizon, axis=0)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval, guard_box, inside, standardise
 from dysts_bench.regression import ridge
 
 
@@ -45,7 +45,12 @@ class NVAR(Forecaster):
 
     name = "nvar"
     version = "1"
+    family = "ml"
+    multivariate = True
     param_grid = {"k": [2, 3], "s": [1, 5], "alpha": [1e-8, 1e-4]}
+    _parameter_constraints = {"k": [Interval(int, 1, None)], "s": [Interval(int, 1, None)],
+                              "alpha": [Interval(float, 0, None)],
+                              "margin": [Interval(float, 0, None, closed="right")]}
 
     def __init__(self, k=2, s=1, alpha=1e-6, margin=1.0):
         self.k = k
@@ -64,25 +69,15 @@ class NVAR(Forecaster):
         quad = lin[:, self.iu_[0]] * lin[:, self.iu_[1]]
         return np.concatenate([lin, quad, np.ones((len(lin), 1))], axis=1)
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n, dim = context.shape
         k, s = self.k, self.s
-        for label, v in (("k", k), ("s", s)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{label} must be a positive integer, got {v!r}")
-        if not (np.isfinite(self.alpha) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
-        if not (np.isfinite(self.margin) and self.margin > 0):
-            raise ValueError(f"margin must be a positive number, got {self.margin!r}")
         span = (k - 1) * s
         if n - span - 1 < 2:
             raise ValueError(f"context of {n} samples is too short for k={k}, s={s} "
                              f"(needs more than {span + 2})")
         self.k_, self.s_ = int(k), int(s)
-        self.mu_ = context.mean(axis=0)
-        sd = context.std(axis=0)
-        self.sd_ = np.where(sd > 0, sd, 1.0)
-        z = (context - self.mu_) / self.sd_
+        z, self.mu_, self.sd_ = standardise(context)
         n_lin = dim * self.k_
         self.iu_ = np.triu_indices(n_lin)  # unique pairs i <= j
         self.n_linear_ = n_lin
@@ -98,12 +93,9 @@ class NVAR(Forecaster):
                                      "increase alpha")
         self.W_out_ = W
         self.history_ = z[n - 1 - span:].copy()  # the last span + 1 states
-        lo, hi = z.min(axis=0), z.max(axis=0)
-        width = self.margin * (hi - lo)
-        self.lo_, self.hi_ = lo - width, hi + width
-        return self
+        self.lo_, self.hi_ = guard_box(z, self.margin)
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         span, dim = (self.k_ - 1) * self.s_, len(self.mu_)
         buf = np.empty((span + 1 + horizon, dim))
         buf[:span + 1] = self.history_
@@ -118,7 +110,7 @@ class NVAR(Forecaster):
                 cur = span + t
                 lin = buf[cur - lags].reshape(-1)
                 nxt = buf[cur] + lin @ Wl + (lin[iu0] * lin[iu1]) @ Wq + c
-                if not (np.all(nxt >= self.lo_) and np.all(nxt <= self.hi_)):
+                if not inside(nxt, self.lo_, self.hi_):
                     self.diverged_at_ = t
                     buf[cur + 1:] = 0.0  # the context mean in standardised units
                     break

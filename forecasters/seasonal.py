@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Forecaster, Interval
 
 
 def estimate_period(x, min_lag=2, max_lag=None):
@@ -48,25 +48,27 @@ class SeasonalRepeat(Forecaster):
 
     name = "seasonal_naive"
     version = "1"
+    family = "baseline"
+    multivariate = True  # one period for all variables (from their mean autocorrelation)
     param_grid = {"period": ["info", "auto"]}
+    _parameter_constraints = {"period": [Interval(int, 1, None), "info", "auto"]}
 
     def __init__(self, period="info"):
         self.period = period
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n = len(context)
         period = self.period
         if period == "info":
-            ppp = (info or {}).get("pts_per_period")
+            ppp = info.get("pts_per_period")
             period = int(round(ppp)) if ppp else "auto"
         if period == "auto":
             period = estimate_period(context)
-        if isinstance(period, str) or int(period) < 1:
-            raise ValueError(f"period must be a positive integer, 'info' or 'auto', got {self.period!r}")
+        if int(period) < 1:  # pts_per_period below 0.5 rounds to 0
+            raise ValueError(f"period {period} from info['pts_per_period'] is not a positive integer")
         self.period_ = min(int(period), n)
         self.last_ = context[-self.period_:].copy()
-        return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         reps = -(-horizon // self.period_)
         return np.tile(self.last_, (reps, 1))[:horizon]

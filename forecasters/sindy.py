@@ -2,11 +2,10 @@
 
 import itertools
 import math
-import numbers
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster
+from dysts_bench.forecaster import Check, Forecaster, Interval, guard_box, inside
 
 MAX_ITER = 25  # STLSQ iterations (it usually settles in a handful)
 MAX_SUBSTEPS = 8  # automatic RK4 substeps per sample; stiffer models go to LSODA
@@ -96,7 +95,17 @@ class SINDy(Forecaster):
 
     name = "sindy"
     version = "1"
+    family = "physics"
+    multivariate = True
     param_grid = {"degree": [2, 3], "threshold": [0.02, 0.1], "smoothing": [0, 15]}
+    _parameter_constraints = {
+        "degree": [Interval(int, 1, 5)], "threshold": [Interval(float, 0, None)],
+        "alpha": [Interval(float, 0, None)],
+        "smoothing": [0, Check(lambda w: Interval(int, 5, None).accepts(w) and w % 2 == 1,
+                               "an odd integer >= 5")],
+        "substeps": [Interval(int, 1, None), "auto"],
+        "margin": [Interval(float, 0, None, closed="right")],
+    }
 
     def __init__(self, degree=2, threshold=0.05, alpha=1e-9, smoothing=0, substeps="auto",
                  margin=1.0):
@@ -106,30 +115,6 @@ class SINDy(Forecaster):
         self.smoothing = smoothing
         self.substeps = substeps
         self.margin = margin
-
-    def _validate(self, n):
-        def integer(v):
-            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-        def real(v):
-            return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-        if not integer(self.degree) or not 1 <= self.degree <= 5:
-            raise ValueError(f"degree must be an integer from 1 to 5, got {self.degree!r}")
-        if not real(self.threshold) or self.threshold < 0:
-            raise ValueError(f"threshold must be a finite number >= 0, got {self.threshold!r}")
-        if not real(self.alpha) or self.alpha < 0:
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
-        w = self.smoothing
-        if not integer(w) or w < 0 or (w > 0 and (w < 5 or w % 2 == 0)):
-            raise ValueError(f"smoothing must be 0 or an odd integer >= 5, got {w!r}")
-        if not (self.substeps == "auto" or (integer(self.substeps) and self.substeps >= 1)):
-            raise ValueError(f"substeps must be a positive integer or 'auto', got {self.substeps!r}")
-        if not real(self.margin) or self.margin <= 0:
-            raise ValueError(f"margin must be a positive number, got {self.margin!r}")
-        need = max(5, int(w))
-        if n < need:
-            raise ValueError(f"context of {n} samples is too short (needs at least {need})")
 
     # -- library -------------------------------------------------------------------
     def _library(self, x, terms):
@@ -178,9 +163,10 @@ class SINDy(Forecaster):
             xi[:, j] = coef
         return xi * tgt[None, :] / col[:, None]
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         n, dim = context.shape
-        self._validate(n)
+        if n < max(5, int(self.smoothing)):
+            raise ValueError(f"context of {n} samples is too short (needs at least {max(5, int(self.smoothing))})")
         terms = _monomials(dim, int(self.degree))
         w = int(self.smoothing)
         if w:
@@ -201,9 +187,7 @@ class SINDy(Forecaster):
         self.active_coef_ = coef[active]
         self.x0_ = (x[-1] if w else context[-1]).copy()
         self.mean_ = context.mean(axis=0)
-        lo, hi = context.min(axis=0), context.max(axis=0)
-        width = float(self.margin) * (hi - lo)
-        self.lo_, self.hi_ = lo - width, hi + width
+        self.lo_, self.hi_ = guard_box(context, self.margin)
 
         if self.substeps == "auto":
             probe = x[np.linspace(0, len(x) - 1, min(32, len(x))).astype(int)]
@@ -213,7 +197,7 @@ class SINDy(Forecaster):
         else:
             self.substeps_ = int(self.substeps)
         self.integrator_ = "rk4" if self.substeps_ else "lsoda"
-        return self
+        self.sample_dt_ = dt  # the forecast's sampling interval
 
     def rhs(self, x):
         """The identified vector field at state(s) ``x`` (..., dim), in original units."""
@@ -233,7 +217,7 @@ class SINDy(Forecaster):
         with np.errstate(all="ignore"):
             return float(np.abs(np.linalg.eigvals(jac)).max())
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         dim = len(self.x0_)
         out = np.repeat(self.mean_[None, :], horizon, axis=0)  # climatology after a blow-up
         self.diverged_at_ = None
@@ -253,7 +237,7 @@ class SINDy(Forecaster):
                 m = m * xa[c]
             return m @ C
 
-        h = self.dt_ / self.substeps_
+        h = self.sample_dt_ / self.substeps_
         x = self.x0_.copy()
         with np.errstate(all="ignore"):
             for t in range(horizon):
@@ -263,7 +247,7 @@ class SINDy(Forecaster):
                     k3 = f(x + 0.5 * h * k2)
                     k4 = f(x + h * k3)
                     x = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-                if not (np.all(x >= self.lo_) and np.all(x <= self.hi_)):
+                if not inside(x, self.lo_, self.hi_):
                     self.diverged_at_ = t
                     break
                 out[t] = x
@@ -277,7 +261,7 @@ class SINDy(Forecaster):
             return min(np.min(x - lo), np.min(hi - x))
         leave.terminal = True
 
-        t_eval = self.dt_ * np.arange(1, horizon + 1)
+        t_eval = self.sample_dt_ * np.arange(1, horizon + 1)
         scale = np.maximum(hi - lo, 1e-300)
         with np.errstate(all="ignore"):
             sol = solve_ivp(lambda t, x: self.rhs(x), (0.0, t_eval[-1]), self.x0_, method="LSODA",

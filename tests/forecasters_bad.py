@@ -27,7 +27,7 @@ class Misbehave(Forecaster):
         self.path = path
         self.pidfile = pidfile
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         self.mode = MODES[int(round(context[0, 0]))]
         self.last = context[-1]
         self.info = dict(info)
@@ -77,7 +77,7 @@ class Misbehave(Forecaster):
                 time.sleep(0.1)
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         if self.mode == "nan":
             out = np.repeat(self.last[None], horizon, axis=0)
             out[horizon // 2:] = np.nan
@@ -95,12 +95,12 @@ class SlowNaive(Forecaster):
     def __init__(self, delay=0.3):
         self.delay = delay
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         time.sleep(self.delay)
         self.last = context[-1]
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return np.repeat(self.last[None], horizon, axis=0)
 
 
@@ -113,7 +113,7 @@ class LookupCheater(Forecaster):
     def __init__(self, path=""):
         self.path = path
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         import pyarrow.parquet as pq
         self.last = context[-1]
         self.found = None
@@ -124,7 +124,7 @@ class LookupCheater(Forecaster):
                 self.found = np.asarray(fut, dtype=np.float64).reshape(-1, dim)
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         if self.found is not None and len(self.found) == horizon:
             return self.found
         return np.repeat(self.last[None], horizon, axis=0)
@@ -139,7 +139,7 @@ class SystemNameUser(Forecaster):
     def __init__(self):
         pass
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         import dysts_bench
         self.system = info["system"]
         _, y = dysts_bench.make_trajectory(self.system, 5, ic=context[-1], pts_per_period=100)
@@ -147,5 +147,5 @@ class SystemNameUser(Forecaster):
         self.last = context[-1]
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return self.last + self.step * np.arange(1, horizon + 1)[:, None]

@@ -22,12 +22,12 @@ class Persist(Forecaster):
         self.scale = scale
         self.bad_shape = bad_shape
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         self.last = context[-1] * self.scale
         self.seen_info = info
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         out = np.repeat(self.last[None], horizon, axis=0)
         return out[:-1] if self.bad_shape else out
 
@@ -110,13 +110,13 @@ def test_default_tune_picks_the_best_candidate_on_the_validation_tail():
         def __init__(self, c=0.0):
             self.c = c
 
-        def fit(self, context, *, dt, info=None):
+        def _fit(self, context, *, dt, info):
             if self.c == "boom":
                 raise RuntimeError("candidate fails")
             self.dim = context.shape[1]
             return self
 
-        def predict(self, horizon):
+        def _predict(self, horizon):
             return np.full((horizon, self.dim), self.c)
 
     train = np.full((50, 2), 7.0)
@@ -247,9 +247,9 @@ def test_builtins_are_found_in_the_wheel_layout(tmp_path, monkeypatch):
     (wheel_dir / "const.py").write_text(
         "import numpy as np\nfrom dysts_bench.forecaster import Forecaster\n"
         "class Const(Forecaster):\n    'Zeros.'\n    def __init__(self):\n        pass\n"
-        "    def fit(self, context, *, dt, info=None):\n        return self\n"
-        "    def predict(self, horizon):\n        return np.zeros((horizon, self.n_features_in_))\n")
-    monkeypatch.setattr(F, "builtin_dirs", lambda: [wheel_dir])
+        "    def _fit(self, context, *, dt, info):\n        return self\n"
+        "    def _predict(self, horizon):\n        return np.zeros((horizon, self.n_features_in_))\n")
+    monkeypatch.setattr(F.discovery, "builtin_dirs", lambda: [wheel_dir])
     table = F.builtin_forecasters()
     assert set(table) == {"const"} and table["const"] == f"{wheel_dir / 'const.py'}:Const"
     assert resolve_spec("const").build().fit(np.ones((3, 2)), dt=1.0).predict(2).shape == (2, 2)
@@ -282,8 +282,8 @@ def test_entry_point_discovery(tmp_path, monkeypatch):
     (pkg / "__init__.py").write_text(
         "import numpy as np\nfrom dysts_bench.forecaster import Forecaster\n"
         "class Plugged(Forecaster):\n    name = 'plugged'\n    def __init__(self):\n        pass\n"
-        "    def fit(self, context, *, dt, info=None):\n        self.d = context.shape[1]\n        return self\n"
-        "    def predict(self, horizon):\n        return np.zeros((horizon, self.d))\n")
+        "    def _fit(self, context, *, dt, info):\n        self.d = context.shape[1]\n        return self\n"
+        "    def _predict(self, horizon):\n        return np.zeros((horizon, self.d))\n")
     dist = tmp_path / "dbtest_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: dbtest-plugin\nVersion: 0.1\n")

@@ -82,14 +82,14 @@ def test_through_the_runner(tmp_path):
     tasks = adhoc_tasks("Lorenz", n_series=1, context_length=300, horizon=150, seed=2,
                         lyapunov={"Lorenz": LORENZ_LYAPUNOV})
     for name in PHYSICS:
-        res = run(name, tasks, tmp_path / name, progress=False, timeout=120)
+        res = run(name, tasks, tmp_path / name, progress=False, timeout=120, tune=False)
         (rec,) = res.records
         assert rec["status"] == "ok", (name, rec.get("error"))
         assert rec["forecaster"]["name"] == name and rec["vpt"]["nrmse"]["steps"] > 0
 
 
 @pytest.mark.parametrize("name, params, match", [
-    ("nvar", {"k": 0}, "k must be"), ("nvar", {"s": 1.5}, "s must be"), ("nvar", {"alpha": -1.0}, "alpha"),
+    ("nvar", {"k": 0}, "'k' must be"), ("nvar", {"s": 1.5}, "'s' must be"), ("nvar", {"alpha": -1.0}, "alpha"),
     ("esn", {"leak": 0.0}, "leak"), ("esn", {"rho": -0.5}, "rho"), ("esn", {"size": 0}, "size"),
     ("esn", {"washout": 999}, "too short"), ("esn", {"square": "yes"}, "square"),
     ("sindy", {"degree": 0}, "degree"), ("sindy", {"smoothing": 4}, "smoothing"),

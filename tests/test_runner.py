@@ -274,15 +274,16 @@ def test_records_carry_the_schema(tmp_path):
 
 def test_one_worker_two_workers_and_dask_agree(tmp_path):
     tasks = adhoc_tasks(["Lorenz", "Rossler"], n_series=2, context_length=300, horizon=100, lyapunov=LYAP)
-    one = run("linear_ar", tasks, tmp_path / "w1", workers=1, progress=False, timeout=60)
-    two = run("linear_ar", tasks, tmp_path / "w2", workers=2, progress=False, timeout=60)
+    one = run("linear_ar", tasks, tmp_path / "w1", workers=1, progress=False, timeout=60, tune=False)
+    two = run("linear_ar", tasks, tmp_path / "w2", workers=2, progress=False, timeout=60, tune=False)
     assert one.counts == {"ok": 4}
     a, b = one.by_key(), two.by_key()
     assert a.keys() == b.keys()
     for key in a:
         assert {k: a[key][k] for k in COMPARED} == {k: b[key][k] for k in COMPARED}
     pytest.importorskip("distributed")
-    dask = run("linear_ar", tasks, tmp_path / "dask", scheduler="local", workers=2, progress=False, timeout=60)
+    dask = run("linear_ar", tasks, tmp_path / "dask", scheduler="local", workers=2, progress=False, timeout=60,
+               tune=False)
     c = dask.by_key()
     assert c.keys() == a.keys()
     for key in a:
@@ -292,7 +293,7 @@ def test_one_worker_two_workers_and_dask_agree(tmp_path):
 
 def test_baselines_through_the_runner(tmp_path):
     tasks = sine_tasks()
-    ar = run("linear_ar", tasks, tmp_path, progress=False, timeout=60)
+    ar = run("linear_ar", tasks, tmp_path, progress=False, timeout=60, tune=False)
     for rec in ar.records:
         assert rec["status"] == "ok"
         assert rec["metrics"]["rmse"] < 1e-4 and rec["vpt"]["smape"]["steps"] == 150
@@ -323,6 +324,19 @@ def test_tuning_uses_only_the_validation_tail(tmp_path):
     assert list((tmp_path / ".tasks").glob("*/_tune/Sine.json"))
     again = run("linear_ar", sine_tasks(), tmp_path, tune=True, train_source=train_source, progress=False)
     assert calls == ["Sine"] and again.skipped == 2
+
+
+def test_a_fixed_parameter_stays_fixed_and_tuning_is_the_api_default(tmp_path):
+    def train_source(system):
+        y = sine_tasks(1, context=900, horizon=0)[0].context
+        return y[:600], y[600:900], {"dt": 0.01, "pts_per_period": 37.0, "dim": 2}
+    res = run("linear_ar", sine_tasks(), tmp_path, params={"lags": 7}, train_source=train_source,
+              progress=False, timeout=60)
+    for rec in res.records:
+        assert rec["tuning"]["status"] == "ok" and set(rec["tuning"]["params"]) == {"alpha"}
+        assert rec["forecaster"]["task_params"]["lags"] == 7
+    with pytest.raises(ValueError, match="train_source"):
+        run("linear_ar", sine_tasks(), tmp_path / "adhoc", progress=False, timeout=60)
 
 
 def test_cli_run(tmp_path, monkeypatch, capsys):

@@ -745,8 +745,8 @@ def simulate(name, config: CanonicalConfig = CANONICAL, *, splits=SPLITS, noise=
 
     A noise variant is all-or-nothing per system: if any of its series cannot be produced,
     none of that variant is returned and the reason is in ``unavailable``. Raises
-    :class:`SkipSystem` for a system the protocol cannot produce at all (delay systems,
-    for now).
+    :class:`SkipSystem` for a system the protocol cannot produce at all (those listed in
+    :data:`EXCLUDED`, see :func:`supports`; delay systems are generated).
     """
     unknown = set(noise) - set(NOISE_KINDS)
     if unknown:

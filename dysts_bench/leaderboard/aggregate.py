@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import horizon_lengths
-from ..runner.records import SCORED
+from ..schema import SCORED
 from .load import horizon_columns
 
 TASK = ["system", "series"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..runner.records import STATUSES
+from ..schema import STATUSES
 
 #: Metrics kept at every Lyapunov-time horizon (the whole-horizon value of all metrics is kept).
 HORIZON_METRICS = ("smape", "nrmse")

@@ -91,7 +91,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecaster import params_hash, public_info, resolve_spec
+from ..forecaster import public_info, resolve_spec
+from ..jsonutil import params_hash
 from .cli import add_cli, cmd_forecasters, cmd_run  # noqa: F401 - re-exported
 from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # noqa: F401 - re-exported
 from .executors import DaskExecutor, LocalExecutor, _Job
@@ -99,7 +100,7 @@ from .isolation import DATA_MODULES, SYSTEM_MODULES, Guard, LeakageError, _defau
 from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _dataset_protocol, _display_target,
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
 from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
-from .store import ResultStore, _atomic_write, _slug, check_forecaster_name, read_results  # noqa: F401 - re-exported
+from .store import ResultStore, _slug, check_forecaster_name, read_results  # noqa: F401 - re-exported
 from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
 from .wire import pack, unpack  # noqa: F401 - re-exported
 
@@ -133,7 +134,7 @@ class RunResult:
 
 
 def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
-        memory="4GB", resume=True, progress=True, params=None, tune=False, train_source=None, isolation="fork",
+        memory="4GB", resume=True, progress=True, params=None, tune=True, train_source=None, isolation="fork",
         protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
         score_workers=None) -> RunResult:
     """Benchmark one forecaster on ``tasks``; every task in its own process.
@@ -163,10 +164,13 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     params : dict
         Forecaster parameters (override those of ``forecaster_spec``).
     tune : bool
-        Tune hyperparameters per system first (``Forecaster.tune`` on the training
-        trajectory and its validation tail from ``train_source(system) -> (context,
-        valid, info)``; default ``dysts_bench.dataset.load_train``). Test data are never
-        used for tuning.
+        Tune hyperparameters per system first (default, as on the command line):
+        ``Forecaster.tune`` searches the ``param_grid`` of the parameters *not* given in
+        ``params`` (those are fixed) on the training trajectory and its validation tail
+        from ``train_source(system) -> (context, valid, info)`` (default
+        ``dysts_bench.dataset.load_train``; ad-hoc tasks need a ``train_source`` or
+        ``tune=False``). Test data are never used for tuning. Whether a run was tuned
+        is part of its identity (``run_id``).
     isolation : "fork" or "spawn"
         Task processes forked from a clean worker host (fast) or fresh interpreters.
     protect : iterable of paths
@@ -228,6 +232,9 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         timings = {"startup": time.monotonic() - t_start}
         fmeta = host_meta["forecaster"]
         do_tune = bool(tune) and fmeta["tunable"]
+        if do_tune and train_source is None and any(k[0].startswith("adhoc") for k in keys):
+            raise ValueError("tuning needs training data: ad-hoc tasks have none in the dataset; "
+                             "pass train_source=... or tune=False")
         identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                     "tune": do_tune, "protocol": PROTOCOL_VERSION}
         run_id = f"{_slug(check_forecaster_name(fmeta['name']))}-{params_hash(identity)}"
@@ -290,7 +297,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             trec = tuned.get((evaluation, system))
             params = dict(spec.params)
             if trec and trec.get("status") == "ok" and trec.get("params"):
-                params.update(trec["params"])
+                params = {**trec["params"], **spec.params}  # the user's parameters stay fixed
             job = {"op": "predict", "context": context, "info": public_info(info, uses_system_name=uses_name),
                    "horizon": len(future), "params": params}
             header = {"op": "predict", "timeout": timeout, "memory": memory_bytes,

@@ -121,7 +121,8 @@ def add_cli(subparsers):
     p.add_argument("--results", default="leaderboard/results", help="results directory")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="forecaster parameter (JSON value)")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
-                   help="tune declared hyperparameters per system on the validation tail (default)")
+                   help="tune the declared hyperparameters not fixed by --param, per system, on the "
+                        "validation tail (default, as in the Python API)")
     p.add_argument("--isolation", choices=["fork", "spawn"], default="fork",
                    help="task processes forked from a clean worker (fast) or fresh interpreters")
     p.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads per task")

@@ -85,14 +85,6 @@ def _vm_size() -> int:
         return 0
 
 
-def _rss() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
-
-
 def _limit_memory(extra: int | None) -> int | None:
     """Cap the address space at its current size plus ``extra`` bytes (soft = hard)."""
     if not extra:

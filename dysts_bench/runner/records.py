@@ -9,19 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecaster import jsonable
+from ..jsonutil import jsonable
+from ..schema import PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES  # noqa: F401 - re-exported
 from .executors import _Job
 from .scoring import ScoringPool, _clean, lookup_suspect
 from .wire import unpack
 from .worker import _ERROR_CHARS, _tb
-
-#: Version of the scoring protocol (what a record means); bump when scores would change.
-PROTOCOL_VERSION = "1"
-#: Version of the record layout.
-RECORD_SCHEMA = 1
-STATUSES = ("ok", "nonfinite", "bad_shape", "error", "timeout", "memory", "crashed", "leak")
-#: Statuses that carry scores.
-SCORED = ("ok", "nonfinite")
 
 
 def _num(value, default=None):

@@ -4,7 +4,6 @@ separate processes (our code only) so that the parent keeps up with many workers
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import subprocess
@@ -14,26 +13,12 @@ import time
 
 import numpy as np
 
+from ..schema import DEFAULT_HORIZONS
+from ..jsonutil import jsonable as _clean  # noqa: F401 - the one JSON sanitiser, under its old name
 from .isolation import _bind_to_parent
 from .wire import _recv_frame, _send_frame
 from .worker import _tb
 
-DEFAULT_HORIZONS = (0.5, 1, 2, 4, 8, 16, 24)
-
-
-def _clean(value):
-    """JSON-safe: NaN/inf -> None, numpy -> Python."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
 
 
 def lookup_suspect(forecast: np.ndarray, future: np.ndarray, min_steps: int = 16) -> bool:

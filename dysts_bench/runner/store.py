@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 import warnings
 from pathlib import Path
+
+from ..atomic import atomic_write
 
 
 #: Longest name a slug keeps whole; longer ones are cut and given a hash of the whole text,
@@ -37,17 +37,6 @@ def check_forecaster_name(name) -> str:
     if not name.isprintable():
         raise ValueError(f"forecaster name {name!r} contains control characters")
     return name
-
-
-def _atomic_write(path: Path, text: str, fsync: bool = True):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        if fsync:
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _task_record(text: str, where: str):
@@ -129,7 +118,7 @@ class ResultStore:
 
     def write(self, record: dict):
         path = self.task_path(record["evaluation"], record["system"], record["series"])
-        _atomic_write(path, json.dumps(record, allow_nan=False), self.fsync)
+        atomic_write(path, json.dumps(record, allow_nan=False), fsync=self.fsync)
 
     def read_tune(self, evaluation, system):
         try:
@@ -138,12 +127,12 @@ class ResultStore:
             return None
 
     def write_tune(self, evaluation, system, record):
-        _atomic_write(self.tune_path(evaluation, system), json.dumps(record, allow_nan=False), self.fsync)
+        atomic_write(self.tune_path(evaluation, system), json.dumps(record, allow_nan=False), fsync=self.fsync)
 
     def consolidate(self, evaluation: str) -> Path:
         records = self.existing(evaluation)
         lines = [json.dumps(records[k], allow_nan=False, sort_keys=False)
                  for k in sorted(records, key=lambda k: (str(k[0]), str(k[1])))]
         path = self.run_file(evaluation)
-        _atomic_write(path, "".join(line + "\n" for line in lines), self.fsync)
+        atomic_write(path, "".join(line + "\n" for line in lines), fsync=self.fsync)
         return path

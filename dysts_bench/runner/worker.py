@@ -92,7 +92,7 @@ def _execute(cls, job: dict) -> tuple[dict, dict]:
         info = job["info"]
         if job["op"] == "tune":
             meta["phase"] = "tune"
-            best = model.tune(job["train"], job["valid"], dt=info["dt"], info=info)
+            best = model.tune(job["train"], job["valid"], dt=info["dt"], info=info, fixed=tuple(job["params"]))
             meta["best"] = jsonable(best)
             meta["tune_seconds"] = time.perf_counter() - t0
             return meta, {}

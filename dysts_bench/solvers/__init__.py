@@ -17,7 +17,7 @@ import numpy as np
 
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
-from .erk import STATUS_TEXT, integrate_erk, integrate_erk_batch
+from .erk import STATUS_TEXT, SUCCESS, integrate_erk, integrate_erk_batch
 from .inputs import check_inputs
 from .rosenbrock23 import integrate_rosenbrock23
 from .specialise import compile_tableau
@@ -96,7 +96,7 @@ def integrate(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-12, ato
 
     if check:
         for i, st in enumerate(stats if isinstance(stats, list) else [stats]):
-            if st.status != 0:
+            if st.status != SUCCESS:
                 which = f" (initial condition {i})" if isinstance(stats, list) else ""
                 raise IntegrationError(f"{compiled.system.name}{which}: {st.message} after "
                                        f"{st.n_steps} steps with method {method!r}")

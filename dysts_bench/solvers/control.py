@@ -5,6 +5,9 @@ import math
 
 from numba import njit
 
+#: Status codes of every integration loop (``Stats.status``): why it stopped.
+SUCCESS, MAX_STEPS, STEP_UNDERFLOW, NON_FINITE = 0, 1, 2, 3
+
 SAFETY = 0.9
 MIN_FACTOR = 0.2
 MAX_FACTOR = 10.0
@@ -39,17 +42,18 @@ def samples_at_start(t_eval, t0, y0, out):
 
 @njit(cache=True, nogil=True)
 def budget_status(n_steps, max_steps, h, t):
-    """Whether an adaptive loop may take another step: 0 yes, 1 the step budget is spent,
-    2 the step has shrunk below what ``t`` can resolve (stiff or singular), 3 the step is
-    NaN (the right-hand side was not finite where the step was chosen); without this a NaN
-    step fails every comparison and the loop never ends."""
+    """Whether an adaptive loop may take another step: SUCCESS yes, MAX_STEPS the step
+    budget is spent, STEP_UNDERFLOW the step has shrunk below what ``t`` can resolve
+    (stiff or singular), NON_FINITE the step is NaN (the right-hand side was not finite
+    where the step was chosen); without this a NaN step fails every comparison and the
+    loop never ends."""
     if n_steps >= max_steps:
-        return 1
+        return MAX_STEPS
     if not math.isfinite(h):
-        return 3
+        return NON_FINITE
     if h < 1e-14 * max(1.0, abs(t)):
-        return 2
-    return 0
+        return STEP_UNDERFLOW
+    return SUCCESS
 
 
 @njit(cache=True, nogil=True)

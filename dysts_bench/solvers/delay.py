@@ -78,7 +78,7 @@ from .dop853 import DOP853
 from .dopri5 import DOPRI5
 from .erk import (STATUS_TEXT, dense_coefficients, dense_eval, embedded_error,
                   has_second_estimator)
-from .inputs import check_inputs
+from .inputs import check_inputs, check_t_eval
 from .sde import standard_normals
 
 __all__ = ["integrate_delay", "delay_trajectory", "delay_embedding", "delay_lags",
@@ -424,14 +424,7 @@ def delay_trajectory(compiled, t_eval, *, ic=None, t0=0.0, method="dop853", rtol
     system = compiled.system
     E = int(system.embedding if embedding is None else embedding)
     tau = delay_of(compiled)
-    t_eval = np.ascontiguousarray(t_eval, dtype=np.float64)
-    if t_eval.ndim != 1 or t_eval.size == 0:
-        raise ValueError("t_eval must be a non-empty 1-D array")
-    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    t0 = float(t0)
-    if t_eval[0] < t0:
-        raise ValueError("t_eval must start at or after t0")
+    t_eval, t0 = check_t_eval(t_eval, float(t0), system.name)
     y0 = np.asarray(system.initial_condition if ic is None else ic, dtype=np.float64)
     times = t_eval[:, None] - delay_lags(tau, E)[None, :]  # (n, E)
     past = times < t0
@@ -594,13 +587,7 @@ def integrate_sdde(compiled, history, t_eval, sigma, *, t0=0.0, substeps=None, m
     else:
         t0 = float(t0)
         hist_t, hist_y = _history_arrays((np.array([t0]), np.asarray(history)), dim, name)
-    t_eval = np.array(t_eval, dtype=np.float64, order="C")  # writable copy for numba
-    if t_eval.ndim != 1 or t_eval.size == 0:
-        raise ValueError(f"{name}: t_eval must be a non-empty 1-D array")
-    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
-        raise ValueError(f"{name}: t_eval must be strictly increasing")
-    if t_eval[0] < t0:
-        raise ValueError(f"{name}: t_eval must start at or after the start time {t0}")
+    t_eval, t0 = check_t_eval(t_eval, t0, name)
     sigma = np.array(np.broadcast_to(np.asarray(sigma, dtype=np.float64), (dim,)), order="C")
     if np.any(sigma < 0) or not np.all(np.isfinite(sigma)):
         raise ValueError(f"{name}: sigma must be finite and non-negative")

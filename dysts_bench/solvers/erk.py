@@ -20,9 +20,8 @@ import numpy as np
 from numba import njit, prange, types
 
 from ..compile import RHS_SIG
-from .control import budget_status, initial_step, rms_norm, samples_at_start, step_factor
-
-SUCCESS, MAX_STEPS, STEP_UNDERFLOW, NON_FINITE = 0, 1, 2, 3
+from .control import (MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, SUCCESS, budget_status, initial_step, rms_norm,
+                      samples_at_start, step_factor)
 STATUS_TEXT = {SUCCESS: "success", MAX_STEPS: "step budget exhausted",
                STEP_UNDERFLOW: "step size underflow (stiff or singular?)",
                NON_FINITE: "state or right-hand side became NaN or infinite"}
@@ -164,7 +163,7 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
 
     i_out = samples_at_start(t_eval, t0, y0, out)
     if i_out == n_out:
-        return (0, 0, 0, 0)
+        return (SUCCESS, 0, 0, 0)
     t = t0
     t_end = t_eval[n_out - 1]
     f(t, y, p, kbuf)
@@ -179,8 +178,8 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     n_rejected = 0
     rejected = False
     while i_out < n_out:
-        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (status 3)
-        if status != 0:
+        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (NON_FINITE)
+        if status != SUCCESS:
             return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t
         if final:
@@ -204,14 +203,14 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
                 y[m] = y_new[m]
                 K[0, m] = K[n_main, m]
                 if not math.isfinite(y[m]):
-                    return (3, n_steps, n_rejected, n_fev)
+                    return (NON_FINITE, n_steps, n_rejected, n_fev)
             h *= step_factor(err, exponent, rejected)
             rejected = False
         else:
             n_rejected += 1
             rejected = True
             h *= step_factor(err, exponent, True)
-    return (0, n_steps, n_rejected, n_fev)
+    return (SUCCESS, n_steps, n_rejected, n_fev)
 
 
 @njit(types.void(_F, _V, types.float64, _M, _V, types.float64, types.float64, types.float64,

@@ -5,6 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 
+def check_t_eval(t_eval, t0=None, name=None):
+    """``(t_eval, t0)``: ``t_eval`` as a non-empty, strictly increasing float64 array
+    starting at or after ``t0`` (default ``t_eval[0]``); errors name the system."""
+    where = f"{name}: " if name else ""
+    # A copy: the compiled loops take writable arrays, and callers pass read-only ones
+    # (a task's context slice); numba would reject those with a TypeError.
+    t_eval = np.array(t_eval, dtype=np.float64, order="C")
+    if t_eval.ndim != 1 or t_eval.size == 0:
+        raise ValueError(f"{where}t_eval must be a non-empty 1-D array")
+    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
+        raise ValueError(f"{where}t_eval must be strictly increasing")
+    t0 = float(t_eval[0] if t0 is None else t0)
+    if t_eval[0] < t0:
+        raise ValueError(f"{where}t_eval must start at or after the start time t0 = {t0}")
+    return t_eval, t0
+
+
 def check_inputs(compiled, y0, t_eval, t0, rtol=None, atol=None, batch=True):
     """Validated (y0, t_eval, t0) for an integration; errors name the system.
 
@@ -12,16 +29,7 @@ def check_inputs(compiled, y0, t_eval, t0, rtol=None, atol=None, batch=True):
     increasing and start at or after ``t0`` (default ``t_eval[0]``).
     """
     name, dim = compiled.system.name, compiled.dim
-    # Copies: the compiled loops take writable arrays, and callers pass read-only ones
-    # (a task's context slice); numba would reject those with a TypeError.
-    t_eval = np.array(t_eval, dtype=np.float64, order="C")
-    if t_eval.ndim != 1 or t_eval.size == 0:
-        raise ValueError("t_eval must be a non-empty 1-D array")
-    if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    t0 = float(t_eval[0] if t0 is None else t0)
-    if t_eval[0] < t0:
-        raise ValueError("t_eval must start at or after t0")
+    t_eval, t0 = check_t_eval(t_eval, t0, name)
     if rtol is not None and not (rtol > 0 and atol > 0):
         raise ValueError("rtol and atol must be positive")
     y0 = np.array(y0, dtype=np.float64, order="C")

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import JAC_SIG, RHS_SIG
-from .control import (budget_status, error_scale, initial_step, rms_norm, samples_at_start,
+from .control import (NON_FINITE, SUCCESS, budget_status, error_scale, initial_step, rms_norm, samples_at_start,
                       step_factor)
 
 D = 1.0 / (2.0 + math.sqrt(2.0))
@@ -94,7 +94,7 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
 
     i_out = samples_at_start(t_eval, t0, y0, out)
     if i_out == n_out:
-        return (0, 0, 0, 0)
+        return (SUCCESS, 0, 0, 0)
     t = t0
     t_end = t_eval[n_out - 1]
     f(t, y, p, F0)
@@ -108,8 +108,8 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
     rejected = False
     need_jac = True
     while i_out < n_out:
-        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (status 3)
-        if status != 0:
+        status = budget_status(n_steps, max_steps, h, t)  # a NaN step ends it too (NON_FINITE)
+        if status != SUCCESS:
             return (status, n_steps, n_rejected, n_fev)
         final = h >= t_end - t
         if final:
@@ -165,7 +165,7 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
                 y[i] = y_new[i]
                 F0[i] = F2[i]
                 if not math.isfinite(y[i]):
-                    return (3, n_steps, n_rejected, n_fev)
+                    return (NON_FINITE, n_steps, n_rejected, n_fev)
             need_jac = True
             h *= step_factor(err, exponent, rejected)
             rejected = False
@@ -173,4 +173,4 @@ def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, ma
             n_rejected += 1
             rejected = True
             h *= step_factor(err, exponent, True)
-    return (0, n_steps, n_rejected, n_fev)
+    return (SUCCESS, n_steps, n_rejected, n_fev)

@@ -36,9 +36,8 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import RHS_SIG
+from .control import NON_FINITE, SUCCESS  # the status codes of every integration loop
 from .inputs import check_inputs
-
-SUCCESS, NON_FINITE = 0, 3
 
 _F = types.FunctionType(RHS_SIG)
 _V = types.float64[::1]

@@ -14,7 +14,8 @@ import platform
 import sys
 from pathlib import Path
 
-MODULES = ["bench_integrator", "bench_scaling", "bench_registry", "bench_invariants", "bench_metrics", "bench_dataset", "bench_runner"]
+MODULES = ["bench_integrator", "bench_scaling", "bench_registry", "bench_invariants", "bench_metrics", "bench_dataset", "bench_runner",
+           "bench_ridge"]
 
 
 def machine() -> str:

@@ -41,7 +41,8 @@ def _run(spec, tasks, workers=1, isolation="fork", **kw):
 
 def _overhead(n, isolation, horizon, repeats):
     """Per-task cost of the task phase, and its parts, for the naive forecaster."""
-    from dysts_bench.runner import _atomic_write, score
+    from dysts_bench.atomic import atomic_write as _atomic_write
+    from dysts_bench.runner import score
     per_task, work, walls, hosts = [], [], [], []
     tasks = _tasks(n, horizon=horizon)
     for _ in range(repeats):
