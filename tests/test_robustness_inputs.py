@@ -276,8 +276,8 @@ def test_run_refuses_a_300_character_forecaster_name(tmp_path):
     source.write_text("import numpy as np\nfrom dysts_bench import Forecaster\n\n"
                       "class Long(Forecaster):\n"
                       f"    name = {'f' * 300!r}\n    version = '1'\n\n"
-                      "    def fit(self, context, *, dt, info=None):\n        self.last = context[-1]\n\n"
-                      "    def predict(self, horizon):\n        return np.tile(self.last, (horizon, 1))\n")
+                      "    def _fit(self, context, *, dt, info):\n        self.last = context[-1]\n\n"
+                      "    def _predict(self, horizon):\n        return np.tile(self.last, (horizon, 1))\n")
     rng = np.random.default_rng(0)
     task = AdhocTask("sys", 0, rng.standard_normal((50, 2)), rng.standard_normal((5, 2)),
                      {"dt": 0.1, "pts_per_period": 10.0, "dim": 2, "evaluation": "adhoc"})
