@@ -1547,11 +1547,11 @@ def state_space_divergence(y_true, y_pred, *, bins: int = STSP_BINS, eps: float 
     return _finish(kl, single)
 
 
-#: Long-term (attractor) statistics stored with every record, name -> function.
-LONG_TERM = ("d_stsp", "d_h", "corr_dim_error")
+#: Points of the correlation-dimension estimate in :func:`long_term_scores`.
+CORR_DIM_POINTS = 500
 
 
-def long_term_scores(y_true, y_pred, *, corr_dim_points: int = 500) -> dict:
+def long_term_scores(y_true, y_pred) -> dict:
     """The long-term statistics of the whole forecast window, lower is better for all.
 
     * ``d_stsp``: :func:`state_space_divergence` (binned KL of the occupation
@@ -1560,15 +1560,22 @@ def long_term_scores(y_true, y_pred, *, corr_dim_points: int = 500) -> dict:
       normalised power spectra averaged over dims (Mikhaeil et al. 2022, as
       used by Hess et al. 2023 and Brenner et al. 2024).  The papers smooth
       the FFT periodogram with a Gaussian kernel; we smooth by Welch
-      averaging (Hann segments of 256 samples), so values are close but not
-      identical to theirs.  dysts 0.96 calls its version of this
+      averaging (Hann segments of 256 samples), so values are close to but not
+      identical with theirs.  dysts 0.96 calls its version of this
       ``hellinger_distance`` (unsmoothed FFT, first 100 frequency bins).
     * ``corr_dim_error``: :func:`correlation_dimension_error`, ``|D2(pred) -
-      D2(true)|`` by Grassberger-Procaccia on ``corr_dim_points`` points, as
+      D2(true)|`` by Grassberger-Procaccia on :data:`CORR_DIM_POINTS` points,
       the correlation-dimension error of Zhang & Gilpin (ICLR 2025).
 
-    Returns ``{name: float or ndarray (batch,)}``.
+    Returns ``{name: float or ndarray (batch,)}``, in the order of :data:`LONG_TERM`.
     """
-    return {"d_stsp": state_space_divergence(y_true, y_pred),
-            "d_h": power_spectrum_error(y_true, y_pred),
-            "corr_dim_error": correlation_dimension_error(y_true, y_pred, max_points=corr_dim_points)}
+    return {name: fn(y_true, y_pred) for name, fn in LONG_TERM.items()}
+
+
+def _corr_dim_error(y_true, y_pred):
+    return correlation_dimension_error(y_true, y_pred, max_points=CORR_DIM_POINTS)
+
+
+#: The long-term statistics, record name -> function of (y_true, y_pred).
+LONG_TERM: dict[str, Callable] = {"d_stsp": state_space_divergence, "d_h": power_spectrum_error,
+                                  "corr_dim_error": _corr_dim_error}

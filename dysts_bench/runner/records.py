@@ -11,12 +11,13 @@ import numpy as np
 
 from ..forecaster import jsonable
 from .executors import _Job
-from .scoring import ScoringPool, _clean, lookup_suspect
+from .forecasts import as_stored
+from .scoring import ScoringPool, _clean, compact, lookup_suspect
 from .wire import unpack
 from .worker import _ERROR_CHARS, _tb
 
 #: Version of the scoring protocol (what a record means); bump when scores would change.
-PROTOCOL_VERSION = "1"
+PROTOCOL_VERSION = "2"  # 2: running-sMAPE and pointwise-nRMSE VPTs, long-term statistics, float32 forecasts
 #: Version of the record layout.
 RECORD_SCHEMA = 1
 STATUSES = ("ok", "nonfinite", "bad_shape", "error", "timeout", "memory", "crashed", "leak")
@@ -62,8 +63,12 @@ def _scoring_versions() -> dict:
     return {"dysts_bench": __version__, "numpy": np.__version__, "scipy": scipy.__version__}
 
 
-def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring=None):
-    """The record of one job (and the scoring future, if it is to be scored)."""
+def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring=None, keep_forecast=None):
+    """The record of one job (and the scoring future, if it is to be scored).
+
+    A scored forecast is rounded to float32 (:func:`.forecasts.as_stored`) before it is
+    scored, and handed to ``keep_forecast(evaluation, system, series, forecast)`` if given,
+    so that stored forecasts reproduce the record's scores exactly."""
     system, series, context, future, info, thash, params, trec = job.task
     meta, arrays = _safe_unpack(reply)
     status = meta.get("status")
@@ -72,6 +77,8 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
     error = meta.get("error")
     host = meta.get("host") if isinstance(meta.get("host"), dict) else {}
     forecast = arrays.get("forecast")
+    if status == "ok" and forecast is not None and forecast.shape == future.shape:
+        forecast = as_stored(forecast)
     if status == "ok":
         if forecast is None or forecast.shape != future.shape:
             shape = None if forecast is None else forecast.shape
@@ -86,6 +93,8 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
             error = f"{int(bad.sum())} of {len(bad)} forecast steps contain NaN/inf (first at step {int(bad.argmax())})"
     pending = None
     if status in SCORED:
+        if keep_forecast is not None:
+            keep_forecast(job.key[0], system, series, forecast)
         pending = (scoring or ScoringPool(0)).submit(future, forecast, info)
     record = {
         **{k: v for k, v in common.items() if k != "forecaster"},
@@ -106,7 +115,7 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         "peak_rss_mb": None if _num(host.get("peak_rss_bytes")) is None else host["peak_rss_bytes"] / 2**20,
         "memory_limit_mb": None if _num(meta.get("memory_limit_bytes")) is None
         else meta["memory_limit_bytes"] / 2**20,
-        "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "attractor": None,
+        "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "long_term": None,
         "scoring_errors": None,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -119,4 +128,4 @@ def _finish_record(record, pending) -> dict:
             record.update(pending.result())
         except Exception as exc:  # noqa: BLE001 - the scorer itself failed: keep the record, say why
             record["scoring_errors"] = {"scoring": _tb(exc)}
-    return _clean(record)
+    return compact(record)
