@@ -251,8 +251,9 @@ def test_concurrent_runs_share_a_results_directory(tmp_path):
 
 
 def test_records_carry_the_schema(tmp_path):
-    res = run("naive", adhoc_tasks("Lorenz", context_length=120, horizon=200, lyapunov=LYAP), tmp_path,
-              progress=False, timeout=60)
+    tasks = adhoc_tasks("Lorenz", context_length=120, horizon=200, lyapunov=LYAP)
+    tasks_dt = tasks[0].info["dt"]
+    res = run("naive", tasks, tmp_path, progress=False, timeout=60)
     rec = json.loads(res.files[0].read_text().splitlines()[0])
     for key in ("schema", "protocol_version", "run_uuid", "forecaster", "versions", "hardware", "limits",
                 "evaluation", "system", "series", "task_hash", "status", "error", "metrics", "horizons",
@@ -274,6 +275,7 @@ def test_records_carry_the_schema(tmp_path):
     assert all(isinstance(v, float) and v >= 0 for v in rec["long_term"].values())
     # floats are stored with 6 significant digits
     assert all(v == float(f"{v:.6g}") for v in rec["metrics"].values() if isinstance(v, float))
+    assert rec["dt"] == tasks_dt and rec["maximum_lyapunov"] == LYAP["Lorenz"]  # task facts stay exact
 
 
 # --------------------------------------------------------------------------- executors

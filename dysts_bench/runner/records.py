@@ -12,7 +12,7 @@ import numpy as np
 from ..forecaster import jsonable
 from .executors import _Job
 from .forecasts import as_stored
-from .scoring import ScoringPool, _clean, compact, lookup_suspect
+from .scoring import ScoringPool, _clean, compact_record, lookup_suspect
 from .wire import unpack
 from .worker import _ERROR_CHARS, _tb
 
@@ -128,4 +128,4 @@ def _finish_record(record, pending) -> dict:
             record.update(pending.result())
         except Exception as exc:  # noqa: BLE001 - the scorer itself failed: keep the record, say why
             record["scoring_errors"] = {"scoring": _tb(exc)}
-    return compact(record)
+    return compact_record(record)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .forecasts import forecast_path, load_forecast
 from .records import PROTOCOL_VERSION, SCORED, _scoring_versions
-from .scoring import compact, score
+from .scoring import compact_record, score
 from .store import ResultStore, _atomic_write, read_results
 from .tasks import task_hash
 
@@ -47,10 +47,21 @@ def rescore_file(path, root=None, fsync: bool = True) -> Counter:
     path = Path(path)
     records = read_results(path)
     counts = Counter()
+    todo = {}  # record index -> (store, stored forecast)
+    for i, rec in enumerate(records):
+        if rec.get("status") not in SCORED:
+            counts["not scored (failed task)"] += 1
+            continue
+        store = ResultStore(path.parent, (rec.get("forecaster") or {}).get("run_id"), fsync=fsync)
+        forecast = load_forecast(forecast_path(store, rec["evaluation"], rec["system"], rec["series"]))
+        if forecast is None:
+            counts["no stored forecast (re-run it)"] += 1
+        else:
+            todo[i] = (store, forecast)
     groups = {}
-    for rec in records:
-        if rec.get("status") in SCORED:
-            groups.setdefault((rec.get("evaluation"), rec.get("context_length")), set()).add(rec.get("system"))
+    for i in todo:
+        rec = records[i]
+        groups.setdefault((rec.get("evaluation"), rec.get("context_length")), set()).add(rec.get("system"))
     futures = {}
     for (evaluation, context_length), systems in groups.items():
         try:
@@ -58,28 +69,22 @@ def rescore_file(path, root=None, fsync: bool = True) -> Counter:
         except Exception as exc:  # noqa: BLE001 - report and leave these records alone
             counts[f"no tasks for {evaluation}: {type(exc).__name__}: {exc}"] += 1
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    for i, rec in enumerate(records):
-        if rec.get("status") not in SCORED:
-            counts["not scored (failed task)"] += 1
-            continue
-        run_id = (rec.get("forecaster") or {}).get("run_id")
+    for i, (store, forecast) in todo.items():
+        rec = records[i]
         task = futures.get((rec.get("evaluation"), rec.get("context_length")), {}).get((rec["system"], rec["series"]))
-        store = ResultStore(path.parent, run_id, fsync=fsync)
-        forecast = load_forecast(forecast_path(store, rec["evaluation"], rec["system"], rec["series"]))
-        if forecast is None:
-            counts["no stored forecast (re-run it)"] += 1
-        elif task is None or task[2] != rec.get("task_hash"):
+        if task is None or task[2] != rec.get("task_hash"):
             counts["task changed since the run (re-run it)"] += 1
         elif forecast.shape != task[0].shape:
             counts["stored forecast has the wrong shape"] += 1
         else:
             rec.update(score(task[0], forecast, task[1]))
             rec.update(protocol_version=PROTOCOL_VERSION, scoring_versions=_scoring_versions(), rescored_at=now)
-            records[i] = rec = compact(rec)
+            records[i] = rec = compact_record(rec)
             if store.task_path(rec["evaluation"], rec["system"], rec["series"]).exists():
                 store.write(rec)
             counts["rescored"] += 1
-    _atomic_write(path, "".join(json.dumps(r, allow_nan=False) + "\n" for r in records), fsync)
+    if counts["rescored"]:
+        _atomic_write(path, "".join(json.dumps(r, allow_nan=False) + "\n" for r in records), fsync)
     return counts
 
 

@@ -77,6 +77,16 @@ def compact(value, digits: int = 6):
     return value
 
 
+#: Record fields kept at full precision: the task's facts, from which the leaderboard
+#: recomputes which horizons fit in the forecast.
+EXACT_FIELDS = ("dt", "pts_per_period", "maximum_lyapunov", "lyapunov_time_samples")
+
+
+def compact_record(record: dict) -> dict:
+    """:func:`compact` on every field of a record but :data:`EXACT_FIELDS`."""
+    return {k: (_clean(v) if k in EXACT_FIELDS else compact(v)) for k, v in record.items()}
+
+
 def score(future: np.ndarray, forecast: np.ndarray, info: dict, horizons=DEFAULT_HORIZONS) -> dict:
     """All scores of one forecast: the 17 metrics over the whole forecast and at
     Lyapunov-time horizons, both valid prediction times (samples and Lyapunov times) and
