@@ -470,4 +470,7 @@ def test_scope_is_the_chaotic_systems_once_labels_exist(monkeypatch):
     assert board.other_labels["not_chaotic"].loc["a", "tasks"] == 2
     assert board.other_labels["not_chaotic"].loc["a", "median_vpt_smape"] == 2.0
     assert summarize(frame_of(recs), n_boot=10, scope="all").n_systems == 4
+    # systems the registry does not know (ad-hoc tasks) have no label to leave them out by
+    board = summarize(frame_of(recs + [record("a", "Adhoc"), record("b", "Adhoc")]), n_boot=10)
+    assert board.scope == ["Adhoc", "Lorenz", "Rossler"]
     assert "Scope." in render_markdown(board)

@@ -384,7 +384,8 @@ LONG_TERM = ("d_stsp", "d_h", "corr_dim_error")
 def chaos_scope(systems) -> tuple[dict, set]:
     """``({system: chaos label}, systems in scope)``. In scope: the ``chaotic`` systems,
     or every system while no system of the registry has a label other than
-    ``undetermined`` yet. A name the registry does not know is labelled ``unknown``."""
+    ``undetermined`` yet. A name the registry does not know (ad-hoc tasks, tests) is
+    labelled ``unknown`` and kept in scope: there is no label to leave it out by."""
     from ..registry import get_system, list_systems
     labels = {}
     for name in systems:
@@ -393,7 +394,7 @@ def chaos_scope(systems) -> tuple[dict, set]:
         except Exception:  # noqa: BLE001 - results of a system removed since
             labels[name] = "unknown"
     labelled = any(get_system(n).chaos_label != "undetermined" for n in list_systems())
-    scope = {n for n, label in labels.items() if label == "chaotic" or not labelled}
+    scope = {n for n, label in labels.items() if label in ("chaotic", "unknown") or not labelled}
     return labels, scope
 
 
@@ -546,7 +547,8 @@ def methods(lb: Leaderboard) -> list[str]:
     return [
         "**Scope.** The aggregates run over the systems labelled `chaotic` in the registry "
         "(`dysts_bench.registry`, `chaos_label`); while no system has a label yet (all "
-        f"`undetermined`) they run over all systems. Here: {len(lb.scope)} systems in scope, "
+        "`undetermined`) they run over all systems; systems the registry does not know stay in. "
+        f"Here: {len(lb.scope)} systems in scope, "
         f"{n_other} reported separately by label.",
         "**Short-term axis: valid prediction times.** In Lyapunov times (samples × dt × λ). "
         "*VPT (sMAPE)* is the rule of the code of Gilpin (2023): the number of leading "
