@@ -1,8 +1,87 @@
-"""Forecast scoring: the 17 metrics, valid prediction time and Lyapunov-time horizons.
+"""Forecast scoring: the 17 metrics, two valid prediction times, long-term statistics.
 
-The 17 pointwise/distributional metrics are those of the published benchmark
-(Gilpin 2021, "Chaos as an interpretable benchmark for forecasting and
-data-driven modelling"), see :data:`METRIC_NAMES`.
+The 17 metric names are those of ``dysts.metrics.compute_metrics`` today
+(dysts 0.96), see :data:`METRIC_NAMES`; where each comes from, its scale and
+where ours differs is in the provenance table below.
+
+Provenance of the 17 metrics
+----------------------------
+Lists: **2021** = the darts metrics reported by the 2021 benchmark (W. Gilpin,
+"Chaos as an interpretable benchmark for forecasting and data-driven
+modelling", NeurIPS Datasets and Benchmarks 2021): ``coefficient_of_variation,
+mae, mape, marre, mse, r2_score, rmse, smape`` (8; darts' ``rmsle``, ``mase``
+and ``ope`` were not reported).  **2023** = the 15 metrics of the 2023 study
+(W. Gilpin, Phys. Rev. Research 5, 043252), computed with
+``dysts.metrics.compute_metrics`` and pooled over dims: the first 15 rows below.
+**dysts** = the 17-name list of current dysts (adds ``kl_divergence`` and
+``hellinger_distance``).  "pooled" = dysts' reduction: one mean over all
+(time, dim) entries of the series (the 2023 study's numbers); "per dim" = ours:
+the metric per dim over time, then the unweighted mean over dims (darts'
+``component_reduction``).  For metrics that are means of entrywise terms
+(mse, mae, smape, mape) with a common denominator per entry the two agree.
+
+========================  =========  ===========================  ==============================================
+name                      lists      scale / range                ours vs darts / dysts 0.96
+========================  =========  ===========================  ==============================================
+mse                       21 23 d    data units^2                 = darts; = dysts (pooled mean = mean of dims)
+mae                       21 23 d    data units                   = darts; = dysts
+rmse                      21 23 d    data units                   = darts (mean of per-dim RMSE); dysts: sqrt of
+                                                                  pooled MSE (differs for unequal dims)
+nrmse                     23 d       dimensionless, 1 = mean      not in darts; dysts pools the normalised squared
+                                                                  errors before the root (+1e-10 in sigma^2); we
+                                                                  take the root per dim
+marre                     21 23 d    percent of range             = darts; dysts divides by the range of all dims
+                                                                  pooled (+1e-10); constant y_true: NaN (darts
+                                                                  raises)
+r2_score                  21 23 d    (-inf, 1]                    = darts (per dim); dysts pooled over dims
+rmsle                     23 d       dimensionless                = darts on raw values (NaN if any value <= -1);
+                                                                  dysts shifts each series to be positive first
+smape                     21 23 d    **0-200**                    = darts and the published 2021/2023 numbers
+                                                                  (0-200); dysts 0.96 ``smape`` defaults to
+                                                                  ``scaled=True``, i.e. 0-100, with +1e-10 in the
+                                                                  denominator; 0/0 counts 0 here
+mape                      21 23 d    percent                      = darts; a zero in y_true: NaN (darts raises,
+                                                                  dysts divides by ``y_true + 1e-10``, signed)
+wape                      23 d       percent                      = darts ``wmape`` per dim; dysts pooled (+1e-10)
+spearman                  23 d       [-1, 1], higher better       = dysts (per dim, then mean); not in darts
+pearson                   23 d       [-1, 1], higher better       = dysts (per dim); not in darts
+kendall                   23 d       [-1, 1], higher better       = dysts (tau-b per dim); not in darts
+coefficient_of_variation  21 23 d    percent, signed              = darts (RMSE / mean); dysts uses the *std* of
+                                                                  the error over the pooled mean (+1e-10)
+mutual_information        23 d       nats, higher better          histogram (16 bins) per dim; dysts uses
+                                                                  scikit-learn's k-NN estimator
+                                                                  (``mutual_info_regression``); values differ
+kl_divergence             d          nats                         **different quantity under the same name**:
+                                                                  ours is KL of per-dim (or joint) value
+                                                                  histograms; dysts' ``estimate_kl_divergence``
+                                                                  is a Monte-Carlo KL between Gaussian mixtures
+                                                                  centred on the orbit points
+hellinger_distance        d          [0, 1]                       **different quantity under the same name**:
+                                                                  ours compares value histograms; dysts'
+                                                                  ``average_hellinger_distance`` compares power
+                                                                  spectra (our ``d_h``, see below)
+========================  =========  ===========================  ==============================================
+
+(``21`` = 2021 list, ``23`` = 2023 list, ``d`` = dysts' 17.)  We keep the
+per-dim reduction for every metric so that one rule holds throughout and a
+dim with a large scale cannot dominate; to compare with the 2023 numbers use
+the metrics that agree (mse, mae, smape on 0-200, mape).
+
+Valid prediction times
+----------------------
+* :func:`vpt_smape`: the running-sMAPE rule of the code of the 2023 study (the
+  sMAPE of the forecast so far first exceeds 30).
+* :func:`vpt_nrmse`: the pointwise normalised-error rule of the
+  reservoir-computing literature (Vlachas et al. 2020, threshold 0.5; Pathak
+  et al. 2018 use 0.4 on a differently normalised error).
+* :func:`valid_prediction_time`: the generic pointwise rule behind
+  :func:`vpt_nrmse`.
+
+Long-term statistics
+--------------------
+:func:`long_term_scores` over the whole forecast: ``d_stsp``
+(:func:`state_space_divergence`), ``d_h`` (:func:`power_spectrum_error`) and
+``corr_dim_error`` (:func:`correlation_dimension_error`).
 
 Shapes and reduction
 --------------------
@@ -38,18 +117,11 @@ Invalid values
 * Correlations of a constant series are undefined and return NaN, as in SciPy.
 * Shapes that differ raise ``ValueError`` naming both shapes.
 
-Valid prediction time and horizons
-----------------------------------
-:func:`valid_prediction_time` returns the first step at which the pointwise
-error exceeds a threshold; :func:`horizon_scores` evaluates every metric on
-forecast prefixes of ``h`` Lyapunov times, re-using cumulative sums for the
-additive metrics so that all horizons cost little more than one evaluation.
-
-Attractor-level scores
-----------------------
-:func:`correlation_dimension_error` (Grassberger-Procaccia) and
-:func:`power_spectrum_error` (Hellinger distance between Welch spectra) compare
-long-run statistics rather than pointwise agreement.
+Horizons
+--------
+:func:`horizon_scores` evaluates every metric on forecast prefixes of ``h``
+Lyapunov times, re-using cumulative sums for the additive metrics so that all
+horizons cost little more than one evaluation.
 
 This module depends only on NumPy and SciPy.
 """
@@ -92,6 +164,12 @@ __all__ = [
     "hellinger_distance",
     "score_all",
     "valid_prediction_time",
+    "vpt_smape",
+    "vpt_nrmse",
+    "VPT_SMAPE_THRESHOLD",
+    "VPT_NRMSE_THRESHOLD",
+    "state_space_divergence",
+    "long_term_scores",
     "horizon_lengths",
     "horizon_scores",
     "horizon_scores_frame",
@@ -105,7 +183,11 @@ DEFAULT_BINS = 16
 #: Default additive smoothing of bin probabilities in :func:`kl_divergence`.
 DEFAULT_KL_EPS = 1e-6
 #: Default thresholds of :func:`valid_prediction_time` for each pointwise error.
-VPT_THRESHOLDS = {"smape": 30.0, "nrmse": 0.3}
+VPT_THRESHOLDS = {"smape": 30.0, "nrmse": 0.5}
+#: Threshold of :func:`vpt_smape` (0-200 scale), as in the code of Gilpin (2023).
+VPT_SMAPE_THRESHOLD = 30.0
+#: Threshold of :func:`vpt_nrmse`: 0.5 as Vlachas et al. (2020); Pathak et al. (2018) use 0.4.
+VPT_NRMSE_THRESHOLD = 0.5
 
 
 # ---------------------------------------------------------------------------
@@ -856,6 +938,11 @@ def kl_divergence(y_true, y_pred, *, bins: int = DEFAULT_BINS, eps: float = DEFA
     empty forecast bins give a large finite penalty instead of ``inf``;
     ``KL = sum_k p_k log(p_k / q_k)``.  Range ``[0, inf)`` (at most about
     ``log(1/eps)``); lower is better; 0 for identical histograms.
+
+    Not the quantity dysts calls ``kl_divergence`` (a Monte-Carlo KL between
+    Gaussian mixtures on the orbit points); see the module's provenance table.
+    For the state-space divergence of the reconstruction literature see
+    :func:`state_space_divergence`.
     {shapes}
     bins : int, default=16
         Bins per dimension.
@@ -877,6 +964,9 @@ def hellinger_distance(y_true, y_pred, *, bins: int = DEFAULT_BINS, joint: bool 
     Same histograms as :func:`kl_divergence` (no smoothing needed):
     ``H = sqrt(1 - sum_k sqrt(p_k q_k))``, per dim then averaged (or on the
     joint grid).  Range ``[0, 1]``; lower is better; 1 for disjoint supports.
+
+    Not the quantity dysts calls ``hellinger_distance`` (which compares power
+    spectra, like our :func:`power_spectrum_error`).
     {shapes}
     bins : int, default=16
         Bins per dimension.
@@ -887,7 +977,7 @@ def hellinger_distance(y_true, y_pred, *, bins: int = DEFAULT_BINS, joint: bool 
     return _evaluate("hellinger_distance", y_true, y_pred, bins=bins, joint=joint)
 
 
-#: The 17 metrics of the published benchmark, in its order.
+#: The 17 metric names of ``dysts.metrics.compute_metrics`` (dysts 0.96), in its order.
 METRIC_NAMES: list[str] = list(_KERNELS)
 
 #: Registry name -> metric function.
@@ -960,16 +1050,26 @@ def _pointwise_error(yt: np.ndarray, yp: np.ndarray, metric: str) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         err = yp - yt
     if metric == "smape":
-        den = np.abs(yt) + np.abs(yp)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(den > 0, np.abs(err) / den, 0.0)
-        ratio = np.where(np.isfinite(yp), ratio, np.inf)
-        return 200.0 * ratio.mean(axis=2)
+        return 200.0 * _smape_ratio(yt, yp).mean(axis=2)
     if metric == "nrmse":
         std = yt.std(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return np.sqrt((err**2 / std**2).mean(axis=2))
     raise ValueError(f"metric must be one of {sorted(VPT_THRESHOLDS)}, got {metric!r}")
+
+
+def _smape_ratio(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
+    """``|yp - yt| / (|yt| + |yp|)`` per entry; 0 where both are 0, inf where y_pred is not finite."""
+    den = np.abs(yt) + np.abs(yp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(den > 0, np.abs(yp - yt) / den, 0.0)
+    return np.where(np.isfinite(yp), ratio, np.inf)
+
+
+def _first_exceedance(err: np.ndarray, threshold: float) -> np.ndarray:
+    """Number of leading steps with ``err <= threshold`` (NaN errors count as exceeded)."""
+    exceeded = ~(err <= threshold)
+    return np.where(exceeded.any(axis=1), exceeded.argmax(axis=1), err.shape[1]).astype(float)
 
 
 def valid_prediction_time(
@@ -981,23 +1081,21 @@ def valid_prediction_time(
     metric: str = "smape",
     threshold: float | None = None,
 ):
-    """Valid prediction time: how long the forecast stays within ``threshold``.
+    """Pointwise valid prediction time: the first step whose own error exceeds ``threshold``.
 
-    The pointwise error ``e(t)`` is computed at every forecast step and the VPT
-    is the number of leading steps with ``e(t) <= threshold``, i.e. the index
-    of the first step where the error exceeds the threshold (``e(t) >
-    threshold``).  If it is never exceeded the full forecast length is
-    returned.  Pointwise errors (both reduce over dims at each step):
+    The error ``e(t)`` of each forecast step alone is computed and the VPT is
+    the number of leading steps with ``e(t) <= threshold`` (the index of the
+    first step with ``e(t) > threshold``; the full length if there is none).
+    This is the *pointwise* rule.  The two named valid prediction times of the
+    leaderboard are :func:`vpt_smape` (the running-sMAPE rule of Gilpin 2023's
+    code, which is **not** this function with ``metric="smape"``) and
+    :func:`vpt_nrmse` (this function with ``metric="nrmse"``, threshold 0.5).
 
-    * ``"smape"`` (default, threshold 30 on the 0-200 scale, as in Gilpin
-      (2023), "Model scale versus domain knowledge in statistical forecasting
-      of chaotic systems"): ``e(t) = mean_d 200 |yhat_d - y_d| / (|yhat_d| + |y_d|)``
-      (a step where both are 0 has error 0).
-    * ``"nrmse"`` (reservoir-computing convention, default threshold 0.3):
-      ``e(t) = sqrt( mean_d (yhat_d(t) - y_d(t))^2 / sigma_d^2 )`` with
-      ``sigma_d`` the standard deviation over time of ``y_true`` in the given
-      window -- the normalised error of Vlachas et al. (2020), Neural Networks
-      126, a per-dim variant of the norm ratio of Pathak et al. (2018), PRL 120.
+    * ``"smape"``: ``e(t) = mean_d 200 |yhat_d - y_d| / (|yhat_d| + |y_d|)`` (a
+      step where both are 0 has error 0); default threshold 30.
+    * ``"nrmse"``: ``e(t) = sqrt( mean_d (yhat_d(t) - y_d(t))^2 / sigma_d^2 )``
+      with ``sigma_d`` the standard deviation over time of ``y_true`` in the
+      given window; default threshold 0.5 (see :func:`vpt_nrmse` for sources).
       A constant ``y_true`` dim makes the normalisation undefined: NaN.
 
     A non-finite forecast value counts as an exceedance at that step (a
@@ -1016,7 +1114,7 @@ def valid_prediction_time(
         otherwise in time units, ``samples * dt``.
     metric : {"smape", "nrmse"}, default="smape"
     threshold : float, optional
-        Defaults to :data:`VPT_THRESHOLDS` ``[metric]`` (30 for sMAPE, 0.3 for NRMSE).
+        Defaults to :data:`VPT_THRESHOLDS` ``[metric]`` (30 for sMAPE, 0.5 for nRMSE).
 
     Returns
     -------
@@ -1027,18 +1125,97 @@ def valid_prediction_time(
         raise ValueError(f"metric must be one of {sorted(VPT_THRESHOLDS)}, got {metric!r}")
     threshold = VPT_THRESHOLDS[metric] if threshold is None else float(threshold)
     yt, yp, single = _as_batch(y_true, y_pred)
-    batch, time, _ = yt.shape
-    factor = _samples_to_units(batch, dt, lyapunov_exponent)
-
-    err = _pointwise_error(yt, yp, metric)
-    exceeded = ~(err <= threshold)  # NaN errors count as exceeded
-    steps = np.where(exceeded.any(axis=1), exceeded.argmax(axis=1), time).astype(float)
+    factor = _samples_to_units(yt.shape[0], dt, lyapunov_exponent)
+    steps = _first_exceedance(_pointwise_error(yt, yp, metric), threshold)
     undefined = ~np.isfinite(yt).all(axis=(1, 2))
     if metric == "nrmse":
         with np.errstate(invalid="ignore"):
             undefined |= (np.ptp(yt, axis=1) == 0).any(axis=1)
     steps[undefined] = np.nan
     return _finish(steps * factor, single)
+
+
+def vpt_smape(y_true, y_pred, *, dt=None, lyapunov_exponent=None, threshold: float = VPT_SMAPE_THRESHOLD):
+    """Running-sMAPE valid prediction time, the rule of the code of Gilpin (2023).
+
+    With ``S(n)`` the sMAPE (0-200 scale) of the first ``n`` forecast samples,
+    pooled over time and dims (``S(n) = 200 / (n D) sum_{t<n} sum_d |yhat - y| /
+    (|yhat| + |y|)``, the mean over all entries, as ``dysts.metrics.smape`` and
+    ``compute_metrics`` pool them), the VPT is the number of leading prefixes
+    that stay within the threshold: ``min{n : S(n+1) > threshold}`` samples, or
+    the full length if ``S`` never exceeds it.  Because ``S`` is a running mean,
+    one bad step early on can be averaged away, and a forecast whose error
+    grows is stopped later than by the pointwise rule of
+    :func:`valid_prediction_time`.
+
+    Checked against the study's helper (``vpt_smape``/``horizoned_smape`` in the
+    code accompanying W. Gilpin, "Model scale versus domain knowledge in
+    statistical forecasting of chaotic systems", Phys. Rev. Research 5, 043252,
+    2023, also used by Zhang & Gilpin, ICLR 2025): ``arr[i] = smape(x[:i+1],
+    xhat[:i+1])`` for ``i = 0 .. T-1`` and the returned index is the first ``i``
+    with ``arr[i] > threshold``, else ``T``.  This function returns the same
+    number.  Edge cases where we differ on purpose: the helper has no guard
+    for ``0/0`` (a step where truth and forecast are both exactly 0 gives NaN
+    there and, because NaN never exceeds the threshold, stops the search for
+    good); we count such entries as error 0, as darts does.  A non-finite
+    forecast value gives NaN in the helper (so the VPT becomes the full length);
+    here it counts as an infinite error from that step on (a diverged forecast
+    stops being valid).  A non-finite ``y_true`` gives NaN.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of shape (time,), (time, dim) or (batch, time, dim)
+    dt : float, array of shape (batch,) or None
+        Sampling interval; ``None`` (default) returns samples.
+    lyapunov_exponent : float or array of shape (batch,), optional
+        With ``dt``: the VPT in Lyapunov times (``samples * dt * lyapunov_exponent``).
+    threshold : float, default=30
+        On the 0-200 scale.
+
+    Returns
+    -------
+    float or ndarray of shape (batch,)
+    """
+    yt, yp, single = _as_batch(y_true, y_pred)
+    batch, time, dim = yt.shape
+    factor = _samples_to_units(batch, dt, lyapunov_exponent)
+    per_step = _smape_ratio(yt, yp).sum(axis=2)  # (batch, time); inf once the forecast diverged
+    with np.errstate(invalid="ignore", over="ignore"):
+        running = 200.0 * np.cumsum(per_step, axis=1) / (dim * np.arange(1, time + 1))
+    steps = _first_exceedance(running, float(threshold))
+    steps[~np.isfinite(yt).all(axis=(1, 2))] = np.nan
+    return _finish(steps * factor, single)
+
+
+def vpt_nrmse(y_true, y_pred, *, dt=None, lyapunov_exponent=None, threshold: float = VPT_NRMSE_THRESHOLD):
+    """Pointwise normalised-error valid prediction time (reservoir-computing convention).
+
+    ``E(t) = sqrt( mean_d (yhat_d(t) - y_d(t))^2 / sigma_d^2 )`` at each step and
+    the VPT is the number of leading steps with ``E(t) <= threshold``
+    (:func:`valid_prediction_time` with ``metric="nrmse"``).  This is the
+    normalised RMSE of P. R. Vlachas et al., "Backpropagation algorithms and
+    reservoir computing in recurrent neural networks for the forecasting of
+    complex spatiotemporal dynamics", Neural Networks 126 (2020) 191-217, whose
+    VPT is the time until it first exceeds 0.5 (our default).  J. Pathak et
+    al., "Model-free prediction of large spatiotemporally chaotic systems from
+    data: a reservoir computing approach", PRL 120, 024102 (2018), define the
+    valid time with ``E(t) = ||u - u_hat|| / <||u||^2>^{1/2}`` (one norm over
+    the state, normalised by the mean squared norm, not per-dim variances) and
+    the threshold 0.4; pass ``threshold=0.4`` for their number on our error,
+    which is not quite theirs.  What we checked: the issue's audit, the
+    2023-study helper code's ``vpt_nrmse`` default (0.5) and the two papers'
+    definitions as cited; the library search held no full text of either paper,
+    so the numbers rest on the papers as we know them.
+
+    ``sigma_d`` is the standard deviation of ``y_true`` over the given window
+    (Vlachas et al. normalise by the attractor's); over a forecast of many
+    Lyapunov times the two are close.  A constant ``y_true`` dim gives NaN; a
+    non-finite forecast value counts as an exceedance.
+
+    Parameters and returns as :func:`vpt_smape`.
+    """
+    return valid_prediction_time(y_true, y_pred, dt=dt, lyapunov_exponent=lyapunov_exponent,
+                                 metric="nrmse", threshold=threshold)
 
 
 # ---------------------------------------------------------------------------
@@ -1295,3 +1472,109 @@ def power_spectrum_error(y_true, y_pred, *, nperseg: int = 256):
     out = dist.mean(axis=1)
     out[invalid] = np.nan
     return _finish(out, single)
+
+
+#: Bins per dimension of :func:`state_space_divergence`.
+STSP_BINS = 16
+#: Largest dimension for which :func:`state_space_divergence` bins the joint state space.
+STSP_MAX_JOINT_DIM = 3
+#: Additive smoothing of the bin probabilities of :func:`state_space_divergence`.
+STSP_EPS = 1e-6
+
+
+def state_space_divergence(y_true, y_pred, *, bins: int = STSP_BINS, eps: float = STSP_EPS,
+                           max_joint_dim: int = STSP_MAX_JOINT_DIM):
+    """D_stsp: KL divergence between the state-space occupation of truth and forecast (nats).
+
+    The state-space divergence of the dynamical-systems-reconstruction
+    literature (F. Hess et al., "Generalized teacher forcing for learning
+    chaotic dynamics", ICML 2023; M. Brenner et al., "Almost-linear RNNs yield
+    highly interpretable symbolic codes in dynamical systems reconstruction",
+    NeurIPS 2024; G. Mikhaeil et al., NeurIPS 2022): ``KL(p_true || p_pred)`` of
+    the invariant measures estimated by binning the visited states.
+
+    Binning (ours, stated in full): the grid has ``bins`` equal-width bins per
+    dim spanning the range ``[min, max]`` of ``y_true`` over the window;
+    forecast values outside that range are clipped into the edge bins (so a
+    forecast that leaves the attractor piles its mass where the truth has
+    little, and is penalised, instead of stretching the grid).  For ``dim <=
+    max_joint_dim`` (3) the joint histogram of ``bins**dim`` cells is compared;
+    for larger dims, where a joint grid would be almost empty (the papers then
+    switch to a Gaussian-mixture estimate), the per-dim marginal KLs are
+    averaged.  Bin probabilities are smoothed as ``(p + eps) / (1 + K eps)``
+    (``K`` cells), so an empty forecast cell costs at most about
+    ``log(1/eps)``.  0 for identical histograms; lower is better.  NaN if
+    either series holds NaN or inf.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of shape (time,), (time, dim) or (batch, time, dim)
+    bins : int, default=16
+        The grid is a bias/resolution trade-off: the plug-in KL of two finite
+        samples of the *same* measure is positive and grows with the number of
+        cells.  On Lorenz-63 windows of 3700 samples (our forecast length, 100
+        samples per period), two independent windows give 0.33 nats with 16
+        bins per dim and 1.07 with 30, against 8.2 and 7.0 for a constant
+        forecast; 16 keeps the contrast.
+    eps : float, default=1e-6
+    max_joint_dim : int, default=3
+
+    Returns
+    -------
+    float or ndarray of shape (batch,)
+    """
+    bins = _check_bins(bins)
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps!r}")
+    yt, yp, single = _as_batch(y_true, y_pred)
+    batch, time, dim = yt.shape
+    invalid = ~(np.isfinite(yt) & np.isfinite(yp)).all(axis=(1, 2))
+    yt = np.where(np.isfinite(yt), yt, 0.0).transpose(0, 2, 1)  # (batch, dim, time)
+    yp = np.where(np.isfinite(yp), yp, 0.0).transpose(0, 2, 1)
+    lo, hi = yt.min(axis=2, keepdims=True), yt.max(axis=2, keepdims=True)
+    bt = _bin_index(yt, lo, hi, bins)
+    bp = _bin_index(np.clip(yp, lo, hi), lo, hi, bins)
+    n_cells = bins
+    if dim <= max_joint_dim:
+        n_cells = bins**dim
+        place = (bins ** np.arange(dim)).reshape(1, dim, 1)
+        bt, bp = (bt * place).sum(axis=1, keepdims=True), (bp * place).sum(axis=1, keepdims=True)
+    p = (_counts(bt, n_cells) / time + eps) / (1.0 + n_cells * eps)
+    q = (_counts(bp, n_cells) / time + eps) / (1.0 + n_cells * eps)
+    kl = np.maximum((p * np.log(p / q)).sum(axis=2), 0.0).mean(axis=1)
+    kl[invalid] = np.nan
+    return _finish(kl, single)
+
+
+#: Points of the correlation-dimension estimate in :func:`long_term_scores`.
+CORR_DIM_POINTS = 500
+
+
+def long_term_scores(y_true, y_pred) -> dict:
+    """The long-term statistics of the whole forecast window, lower is better for all.
+
+    * ``d_stsp``: :func:`state_space_divergence` (binned KL of the occupation
+      measures, Hess et al. 2023; Brenner et al. 2024).
+    * ``d_h``: :func:`power_spectrum_error`, the Hellinger distance of the
+      normalised power spectra averaged over dims (Mikhaeil et al. 2022, as
+      used by Hess et al. 2023 and Brenner et al. 2024).  The papers smooth
+      the FFT periodogram with a Gaussian kernel; we smooth by Welch
+      averaging (Hann segments of 256 samples), so values are close to but not
+      identical with theirs.  dysts 0.96 calls its version of this
+      ``hellinger_distance`` (unsmoothed FFT, first 100 frequency bins).
+    * ``corr_dim_error``: :func:`correlation_dimension_error`, ``|D2(pred) -
+      D2(true)|`` by Grassberger-Procaccia on :data:`CORR_DIM_POINTS` points,
+      the correlation-dimension error of Zhang & Gilpin (ICLR 2025).
+
+    Returns ``{name: float or ndarray (batch,)}``, in the order of :data:`LONG_TERM`.
+    """
+    return {name: fn(y_true, y_pred) for name, fn in LONG_TERM.items()}
+
+
+def _corr_dim_error(y_true, y_pred):
+    return correlation_dimension_error(y_true, y_pred, max_points=CORR_DIM_POINTS)
+
+
+#: The long-term statistics, record name -> function of (y_true, y_pred).
+LONG_TERM: dict[str, Callable] = {"d_stsp": state_space_divergence, "d_h": power_spectrum_error,
+                                  "corr_dim_error": _corr_dim_error}

@@ -5,7 +5,7 @@ import it without pulling in the runner.
 """
 
 #: Version of the scoring protocol (what a record means); bump when scores would change.
-PROTOCOL_VERSION = "1"
+PROTOCOL_VERSION = "2"  # 2: running-sMAPE and pointwise-nRMSE VPTs, long-term statistics, float32 forecasts
 #: Version of the record layout.
 RECORD_SCHEMA = 1
 #: Every status a task record can have.

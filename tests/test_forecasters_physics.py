@@ -85,7 +85,7 @@ def test_through_the_runner(tmp_path):
         res = run(name, tasks, tmp_path / name, progress=False, timeout=120, tune=False)
         (rec,) = res.records
         assert rec["status"] == "ok", (name, rec.get("error"))
-        assert rec["forecaster"]["name"] == name and rec["vpt"]["nrmse"]["steps"] > 0
+        assert rec["forecaster"]["name"] == name and rec["vpt"]["nrmse_pointwise"]["steps"] > 0
 
 
 @pytest.mark.parametrize("name, params, match", [

@@ -22,10 +22,11 @@ HORIZONS = [0.5, 1, 2, 4]
 
 
 def record(name, system, series=0, status="ok", *, smape=50.0, nrmse=0.5, vpt=1.0, lyap=1.0, dt=0.1,
-           horizon=100, hsmape=None, fit=0.01, evaluation="canonical"):
+           horizon=100, hsmape=None, fit=0.01, evaluation="canonical", long_term=None):
     """A record shaped like the runner's (only the fields the leaderboard reads)."""
     scored = status in ("ok", "nonfinite")
-    rec = {"schema": 1, "forecaster": {"name": name, "run_id": f"{name}-0000", "uses_system_name": False},
+    rec = {"schema": 1, "protocol_version": "2",
+           "forecaster": {"name": name, "run_id": f"{name}-0000", "uses_system_name": False},
            "evaluation": evaluation, "system": system, "series": series, "status": status,
            "dt": dt, "maximum_lyapunov": lyap, "horizon": horizon,
            "fit_seconds": fit, "predict_seconds": fit / 2, "cpu_seconds": fit, "peak_rss_mb": 100.0,
@@ -35,7 +36,8 @@ def record(name, system, series=0, status="ok", *, smape=50.0, nrmse=0.5, vpt=1.
         hs = list(hsmape) if hsmape is not None else [smape] * len(HORIZONS)
         rec.update(metrics={"smape": smape, "nrmse": nrmse}, horizons=HORIZONS,
                    horizon_metrics={"smape": hs, "nrmse": [nrmse] * len(HORIZONS)},
-                   vpt={m: {"steps": None, "time": None, "lyapunov_times": vpt} for m in ("smape", "nrmse")})
+                   vpt={m: {"steps": None, "lyapunov_times": vpt} for m in ("smape_running", "nrmse_pointwise")},
+                   long_term=long_term)
     return rec
 
 
@@ -90,7 +92,7 @@ def test_failures_count_as_failures_and_rank_last():
     # median VPT: failures count as 0 -> bad has [0, 0, 3, 0]
     assert t.loc["bad", "median_vpt_smape"] == 0.0
     # VPT ranks: a failure (-inf) ranks below a real VPT of 0.5
-    assert t.loc["bad", "mean_rank_vpt"] == pytest.approx((3 + 3 + 1 + 3) / 4)
+    assert t.loc["bad", "mean_rank_vpt_smape"] == pytest.approx((3 + 3 + 1 + 3) / 4)
     # sorted by mean rank
     assert list(t.index) == ["good", "naive", "bad"]
 
@@ -386,3 +388,90 @@ def test_nothing_upstream_imports_the_leaderboard():
                  if "leaderboard" not in p.relative_to(pkg).parts and p.name != "cli.py"
                  and ("from .leaderboard" in p.read_text() or "dysts_bench.leaderboard" in p.read_text())]
     assert offenders == []
+
+
+# ---------------------------------------------------------------------------
+# Two axes, headline order, scope, older records
+# ---------------------------------------------------------------------------
+
+
+def test_a_forecaster_with_zero_vpt_ranks_below_every_tracking_forecaster():
+    """Whatever its whole-forecast sMAPE, a forecaster with VPT 0 on every task ranks below
+    every forecaster whose VPT is positive on most tasks."""
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        n_tasks, recs = int(rng.integers(3, 12)), []
+        systems = [f"S{i}" for i in range(n_tasks)]
+        for sys_ in systems:  # the climatology: best sMAPE everywhere, never tracks
+            recs.append(record("mean", sys_, smape=float(rng.uniform(1, 5)), vpt=0.0))
+        trackers = [f"f{k}" for k in range(int(rng.integers(1, 5)))]
+        for name in trackers:
+            positive = rng.permutation(n_tasks) < n_tasks // 2 + 1  # positive on most tasks
+            for sys_, pos in zip(systems, positive):
+                vpt = float(rng.uniform(0.01, 5)) if pos else 0.0
+                status = "ok" if pos or rng.random() < 0.5 else "error"
+                recs.append(record(name, sys_, status=status, smape=float(rng.uniform(50, 200)), vpt=vpt))
+        t = summarize(frame_of(recs), n_boot=10).table
+        assert list(t.index)[-1] == "mean", trial
+        for name in trackers:
+            assert t.loc[name, "mean_rank_vpt_smape"] < t.loc["mean", "mean_rank_vpt_smape"]
+            assert t.loc[name, "mean_rank_smape"] > t.loc["mean", "mean_rank_smape"]  # sMAPE says otherwise
+
+
+def test_long_term_axis_and_nrmse_vpt():
+    recs = []
+    for i, sys_ in enumerate("ABC"):
+        recs.append(record("good", sys_, vpt=1.0, long_term={"d_stsp": 0.1, "d_h": 0.1, "corr_dim_error": 0.1}))
+        recs.append(record("bad", sys_, vpt=2.0, long_term={"d_stsp": 5.0, "d_h": 0.9, "corr_dim_error": None}))
+    recs.append(record("late", "A", status="timeout"))
+    t = summarize(frame_of(recs), n_boot=10).table
+    assert t.loc["good", "median_d_stsp"] == 0.1 and t.loc["bad", "median_d_stsp"] == 5.0
+    assert t.loc["bad", "median_corr_dim_error"] == np.inf  # a missing score in a scored record fails
+    # d_stsp, d_h: good 1, bad 2, late 3 (timeout on A, missing on B and C); corr_dim_error:
+    # bad's null and late's failure tie at 2.5
+    assert t.loc["good", "mean_rank_long_term"] == 1.0
+    assert t.loc["bad", "mean_rank_long_term"] == pytest.approx((2 + 2 + 2.5) / 3)
+    assert t.loc["late", "mean_rank_long_term"] == pytest.approx((3 + 3 + 2.5) / 3)
+    assert list(t.index) == ["bad", "good", "late"]  # headline: VPT (sMAPE), not the long term
+    assert t.loc["bad", "median_vpt_nrmse"] == 2.0
+
+
+def test_records_of_the_older_protocol_load_and_show_new_scores_as_missing():
+    old = record("old", "A")
+    old.pop("protocol_version")
+    old.pop("long_term")
+    old["vpt"] = {m: {"steps": 3.0, "time": 0.3, "lyapunov_times": 0.3} for m in ("smape", "nrmse")}
+    old["attractor"] = {"correlation_dimension_error": 0.2, "power_spectrum_error": 0.1}
+    recs = [old, record("new", "A", vpt=0.1), dict(old, system="B"), record("new", "B", vpt=0.1)]
+    frame = frame_of(recs)
+    assert frame.loc[frame["forecaster"] == "old", "vpt_smape"].isna().all()  # another rule: not read
+    t = summarize(frame, n_boot=10).table
+    assert np.isnan(t.loc["old", "median_vpt_smape"]) and np.isnan(t.loc["old", "mean_rank_vpt_smape"])
+    assert t.loc["new", "mean_rank_vpt_smape"] == 1.0  # ranked among the forecasters that have the score
+    assert list(t.index) == ["new", "old"]
+    assert t.loc["old", "failed"] == 0
+
+
+def test_scope_is_the_chaotic_systems_once_labels_exist(monkeypatch):
+    import types
+
+    from dysts_bench import registry
+    labels = {"Lorenz": "chaotic", "Rossler": "chaotic", "Coullet": "not_chaotic", "PanXuZhou": "transient"}
+    recs = [record(name, sys_, vpt=v) for sys_ in labels for name, v in (("a", 1.0), ("b", 2.0))]
+    recs += [record("a", "Coullet", series=1, vpt=3.0), record("b", "Coullet", series=1, vpt=0.0)]
+    # no labels yet: every system is in scope
+    board = summarize(frame_of(recs), n_boot=10)
+    assert board.n_systems == 4 and board.other_labels == {}
+    real = registry.get_system
+    monkeypatch.setattr(registry, "get_system", lambda name: types.SimpleNamespace(
+        chaos_label=labels.get(name, real(name).chaos_label)))
+    board = summarize(frame_of(recs), n_boot=10)
+    assert board.scope == ["Lorenz", "Rossler"] and board.n_tasks == 2
+    assert set(board.other_labels) == {"not_chaotic", "transient"}
+    assert board.other_labels["not_chaotic"].loc["a", "tasks"] == 2
+    assert board.other_labels["not_chaotic"].loc["a", "median_vpt_smape"] == 2.0
+    assert summarize(frame_of(recs), n_boot=10, scope="all").n_systems == 4
+    # systems the registry does not know (ad-hoc tasks) have no label to leave them out by
+    board = summarize(frame_of(recs + [record("a", "Adhoc"), record("b", "Adhoc")]), n_boot=10)
+    assert board.scope == ["Adhoc", "Lorenz", "Rossler"]
+    assert "Scope." in render_markdown(board)

@@ -475,13 +475,94 @@ def test_vpt_nrmse_exponential_growth_analytic():
     y_true = np.column_stack([np.sin(phase), 3 * np.cos(phase)])
     y_pred = y_true + delta * np.exp(lam * t)[:, None]
     sigma = y_true.std(axis=0)
-    # e(t) = x sqrt(mean_d 1 / sigma_d^2) exceeds 0.3 once x > 0.3 / sqrt(mean_d sigma_d^-2).
-    x_crit = 0.3 / np.sqrt(np.mean(1 / sigma**2))
+    # e(t) = x sqrt(mean_d 1 / sigma_d^2) exceeds 0.5 once x > 0.5 / sqrt(mean_d sigma_d^-2).
+    x_crit = 0.5 / np.sqrt(np.mean(1 / sigma**2))
     k = math.floor(math.log(x_crit / delta) / (lam * dt)) + 1
     assert M.valid_prediction_time(y_true, y_pred, dt=None, metric="nrmse") == k
     assert M.valid_prediction_time(y_true, y_pred, dt=dt, lyapunov_exponent=lam, metric="nrmse") == pytest.approx(
         k * dt * lam
     )
+
+
+def test_vpt_nrmse_is_the_pointwise_rule_with_threshold_one_half():
+    delta, lam, dt, steps = 1e-4, 1.3, 0.02, 800
+    phase = 2 * np.pi * np.arange(steps) / 100
+    y_true = np.column_stack([np.sin(phase), 3 * np.cos(phase)])
+    y_pred = y_true + delta * np.exp(lam * np.arange(steps) * dt)[:, None]
+    x_crit = 0.5 / np.sqrt(np.mean(1 / y_true.std(axis=0) ** 2))
+    k = math.floor(math.log(x_crit / delta) / (lam * dt)) + 1
+    assert M.vpt_nrmse(y_true, y_pred) == k
+    assert M.vpt_nrmse(y_true, y_pred, dt=dt, lyapunov_exponent=lam) == pytest.approx(k * dt * lam)
+    k04 = math.floor(math.log(0.8 * x_crit / delta) / (lam * dt)) + 1  # Pathak et al.'s 0.4
+    assert M.vpt_nrmse(y_true, y_pred, threshold=0.4) == k04 < k
+
+
+def _running_smape_vpt_reference(y_true, y_pred, threshold=30.0):
+    """Independent plain-Python running-sMAPE VPT: the prefix sMAPE recomputed from scratch
+    for every prefix length, pooled over all entries (Gilpin 2023's helper, with 0/0 = 0)."""
+    rows_t = [list(map(float, np.atleast_1d(r))) for r in y_true]
+    rows_p = [list(map(float, np.atleast_1d(r))) for r in y_pred]
+    for i in range(len(rows_t)):
+        total, count = 0.0, 0
+        for t in range(i + 1):
+            for a, b in zip(rows_t[t], rows_p[t]):
+                den = abs(a) + abs(b)
+                total += 0.0 if den == 0 else abs(a - b) / den
+                count += 1
+        if 200.0 * total / count > threshold:
+            return i
+    return len(rows_t)
+
+
+def test_vpt_smape_hand_computed():
+    # Per-step sMAPE: 0, 0, 100, 100, 133.3; running means: 0, 0, 33.3, 50, 66.7.
+    y_true, y_pred = np.ones(5), np.array([1.0, 1.0, 3.0, 3.0, 5.0])
+    assert M.vpt_smape(y_true, y_pred) == 2  # the running mean first exceeds 30 at index 2
+    assert M.vpt_smape(y_true, y_pred, threshold=40.0) == 3
+    assert M.valid_prediction_time(y_true, y_pred, dt=None, threshold=40.0) == 2  # pointwise differs
+    # One bad step is averaged away by the running mean: 200, then 0 x 9 -> 200/n.
+    y_pred = np.ones(10)
+    y_pred[0] = -1.0
+    assert M.vpt_smape(np.ones(10), y_pred) == 0
+    y_pred = np.ones(10)
+    y_pred[3] = -1.0  # running: 0, 0, 0, 50 -> stops at 3
+    assert M.vpt_smape(np.ones(10), y_pred) == 3
+    y_pred = np.ones(10)
+    y_pred[7] = -1.0  # running at index 7: 200 / 8 = 25 <= 30, then 200/9, 200/10: never
+    assert M.vpt_smape(np.ones(10), y_pred) == 10
+    assert M.valid_prediction_time(np.ones(10), y_pred, dt=None) == 7
+    # Pooled over dims: dim 0 perfect, dim 1 sMAPE 100 -> pooled 50 > 30 at step 0.
+    assert M.vpt_smape(np.ones((4, 2)), np.array([[1.0, 3.0]] * 4)) == 0
+    assert M.vpt_smape(np.ones((4, 2)), np.array([[1.0, 3.0]] * 4), threshold=50.0) == 4
+    # Units: samples * dt * lambda.
+    assert M.vpt_smape(np.ones(10), y_pred, dt=0.1, lyapunov_exponent=2.0) == pytest.approx(2.0)
+
+
+def test_vpt_smape_matches_independent_reference():
+    rng = np.random.default_rng(5)
+    for trial in range(25):
+        steps, dims = rng.integers(1, 60), rng.integers(1, 4)
+        y_true = rng.normal(size=(steps, dims)) + rng.choice([0.0, 3.0])
+        growth = np.exp(np.linspace(-6, rng.uniform(-2, 3), steps))[:, None]
+        y_pred = y_true + growth * rng.normal(size=(steps, dims))
+        if trial % 5 == 0:
+            y_true[rng.integers(steps)] = 0.0
+            y_pred[rng.integers(steps)] = 0.0
+        threshold = rng.choice([10.0, 30.0, 60.0])
+        expected = _running_smape_vpt_reference(y_true, y_pred, threshold)
+        assert M.vpt_smape(y_true, y_pred, threshold=threshold) == expected
+    batch_t = rng.normal(size=(3, 40, 2)) + 2
+    batch_p = batch_t + np.exp(np.linspace(-5, 2, 40))[None, :, None] * rng.normal(size=(3, 40, 2))
+    np.testing.assert_array_equal(M.vpt_smape(batch_t, batch_p),
+                                  [_running_smape_vpt_reference(t, p) for t, p in zip(batch_t, batch_p)])
+
+
+def test_vpt_smape_non_finite():
+    y_true, y_pred = np.ones((20, 2)), np.ones((20, 2))
+    y_pred[6, 1] = np.nan  # diverged: not valid from there on
+    assert M.vpt_smape(y_true, y_pred) == 6
+    y_true[2, 0] = np.inf
+    assert np.isnan(M.vpt_smape(y_true, y_pred))
 
 
 def test_vpt_never_crossed_returns_full_length():
@@ -707,3 +788,52 @@ def test_kendall_on_very_short_series():
     # pairs (1,2): +,+ ; (1,3): +,- ; (2,3): +,- -> (1 - 2) / 3
     assert kendall(np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 0.5])) == pytest.approx(-1 / 3)
     assert np.isnan(kendall(np.array([1.0, 1.0]), np.array([1.0, 2.0])))
+
+
+# ---------------------------------------------------------------------------
+# Long-term statistics
+# ---------------------------------------------------------------------------
+
+
+def test_state_space_divergence_known_distributions():
+    # 1-D, 4 bins on [0, 4): truth uniform over the 4 bins, forecast all in bin 0.
+    y_true = np.array([0.5, 1.5, 2.5, 3.5] * 25)
+    assert M.state_space_divergence(y_true, y_true, bins=4) == 0.0
+    eps = 1e-6
+    p = (0.25 + eps) / (1 + 4 * eps)
+    q0, q_empty = (1 + eps) / (1 + 4 * eps), eps / (1 + 4 * eps)
+    expected = p * math.log(p / q0) + 3 * p * math.log(p / q_empty)
+    assert M.state_space_divergence(y_true, np.full(100, 0.2), bins=4) == pytest.approx(expected, rel=1e-12)
+    # Values beyond the truth's range are clipped into the edge bins: far away = bin 0.
+    assert M.state_space_divergence(y_true, np.full(100, -1e6), bins=4) == pytest.approx(expected, rel=1e-12)
+    # p = (1/4,)*4, q = (1/2, 0, 1/2, 0): KL = 2 (1/4) log(1/2) + 2 (1/4) log(1/4 / eps), to O(eps).
+    y_pred = np.array([0.5, 0.5, 2.5, 2.5] * 25)
+    expected = 0.5 * math.log(0.5) + 0.5 * math.log(0.25 / eps)
+    assert M.state_space_divergence(y_true, y_pred, bins=4) == pytest.approx(expected, rel=1e-5)
+
+
+def test_state_space_divergence_joint_and_marginal():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(size=(4000, 2))
+    swapped = x[:, ::-1].copy()  # same marginals, same (uniform) joint
+    assert M.state_space_divergence(x, swapped, bins=4) < 0.01
+    # Perfectly correlated forecast: same marginals, joint on the diagonal only.
+    diag = np.column_stack([x[:, 0], x[:, 0]])
+    assert M.state_space_divergence(x, diag, bins=4) > 1.0
+    assert M.state_space_divergence(x, diag, bins=4, max_joint_dim=1) < 0.01  # marginals agree
+    batched = M.state_space_divergence(np.stack([x, x]), np.stack([swapped, diag]), bins=4)
+    np.testing.assert_allclose(batched, [M.state_space_divergence(x, swapped, bins=4),
+                                         M.state_space_divergence(x, diag, bins=4)])
+    bad = diag.copy()
+    bad[3, 1] = np.nan
+    assert np.isnan(M.state_space_divergence(x, bad))
+
+
+def test_long_term_scores_identical_series_are_zero():
+    t = np.linspace(0, 40 * np.pi, 3000)
+    y = np.column_stack([np.sin(t), np.cos(1.3 * t), np.sin(0.7 * t) ** 2])
+    out = M.long_term_scores(y, y)
+    assert set(out) == {"d_stsp", "d_h", "corr_dim_error"}
+    assert out == {"d_stsp": 0.0, "d_h": 0.0, "corr_dim_error": 0.0}
+    worse = M.long_term_scores(y, np.full_like(y, 0.3))
+    assert worse["d_stsp"] > 5 and worse["d_h"] == 1.0

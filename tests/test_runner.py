@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from forecasters_bad import MODES  # noqa: E402
 
 LYAP = {"Lorenz": 0.9056, "Rossler": 0.0714}
-COMPARED = ("status", "metrics", "vpt", "horizon_metrics", "attractor", "task_hash")
+COMPARED = ("status", "metrics", "vpt", "horizon_metrics", "long_term", "task_hash")
 
 
 def synthetic(n_tasks, *, horizon=20, evaluation="adhoc", seed=0, marks=None):
@@ -88,7 +88,7 @@ def test_every_misbehaviour_becomes_a_recorded_status(tmp_path):
     assert "exited with code 3" in recs["crash"]["error"]
     assert "SIGSEGV" in recs["segfault"]["error"]
     # a NaN forecast is still scored: VPT counts the valid steps before the NaNs
-    assert recs["nan"]["vpt"]["smape"]["steps"] <= 10 and recs["nan"]["metrics"]["mse"] is None
+    assert recs["nan"]["vpt"]["smape_running"]["steps"] <= 10 and recs["nan"]["metrics"]["mse"] is None
     for name in ("raise", "hang", "alloc", "shape", "import_dataset", "crash"):
         assert recs[name]["metrics"] is None
     # what a forecaster sees: public info only, an empty working directory, no other task
@@ -145,7 +145,7 @@ def test_lookup_of_stored_futures_is_detected_and_fresh_evaluation_defeats_it(tm
         # with fresh initial conditions the stored futures are useless: the cheater falls back
         # to persistence and gets its (poor) score
         rec = recs[("fresh:99", "Lorenz", k)]
-        assert rec["status"] == "ok" and rec["vpt"]["smape"]["lyapunov_times"] < 1
+        assert rec["status"] == "ok" and rec["vpt"]["smape_running"]["lyapunov_times"] < 1
     assert {p.name.split(".")[1] for p in res.files} == {"canonical", "fresh-99"}
 
 
@@ -251,22 +251,31 @@ def test_concurrent_runs_share_a_results_directory(tmp_path):
 
 
 def test_records_carry_the_schema(tmp_path):
-    res = run("naive", adhoc_tasks("Lorenz", context_length=120, horizon=200, lyapunov=LYAP), tmp_path,
-              progress=False, timeout=60)
+    tasks = adhoc_tasks("Lorenz", context_length=120, horizon=200, lyapunov=LYAP)
+    tasks_dt = tasks[0].info["dt"]
+    res = run("naive", tasks, tmp_path, progress=False, timeout=60)
     rec = json.loads(res.files[0].read_text().splitlines()[0])
     for key in ("schema", "protocol_version", "run_uuid", "forecaster", "versions", "hardware", "limits",
                 "evaluation", "system", "series", "task_hash", "status", "error", "metrics", "horizons",
-                "horizon_metrics", "vpt", "attractor", "fit_seconds", "predict_seconds", "peak_rss_mb",
+                "horizon_metrics", "vpt", "long_term", "fit_seconds", "predict_seconds", "peak_rss_mb",
                 "task_seconds", "wall_seconds", "finished_at"):
         assert key in rec, key
     from dysts_bench.metrics import METRIC_NAMES
     assert set(rec["metrics"]) == set(METRIC_NAMES)
-    assert set(rec["horizon_metrics"]) == set(METRIC_NAMES)
-    assert all(len(v) == len(rec["horizons"]) for v in rec["horizon_metrics"].values())
+    # all-null lists are left out (a constant forecast has no correlation at any horizon)
+    assert set(rec["horizon_metrics"]) == set(METRIC_NAMES) - {"rmsle", "spearman", "pearson", "kendall"}
+    # trailing nulls (horizons beyond the forecast) are trimmed
+    assert all(0 < len(v) <= len(rec["horizons"]) and v[-1] is not None for v in rec["horizon_metrics"].values())
     assert rec["forecaster"]["name"] == "naive" and rec["forecaster"]["target"] == "builtin:naive:NaiveForecaster"
     assert rec["versions"]["numpy"] == np.__version__ and rec["hardware"]["cores"] >= 1
-    assert rec["vpt"]["smape"]["lyapunov_times"] == pytest.approx(
-        rec["vpt"]["smape"]["steps"] * rec["dt"] * LYAP["Lorenz"])
+    for rule in ("smape_running", "nrmse_pointwise"):
+        assert rec["vpt"][rule]["lyapunov_times"] == pytest.approx(
+            rec["vpt"][rule]["steps"] * rec["dt"] * LYAP["Lorenz"], rel=1e-5)
+    assert set(rec["long_term"]) == {"d_stsp", "d_h", "corr_dim_error"}
+    assert all(isinstance(v, float) and v >= 0 for v in rec["long_term"].values())
+    # floats are stored with 6 significant digits
+    assert all(v == float(f"{v:.6g}") for v in rec["metrics"].values() if isinstance(v, float))
+    assert rec["dt"] == tasks_dt and rec["maximum_lyapunov"] == LYAP["Lorenz"]  # task facts stay exact
 
 
 # --------------------------------------------------------------------------- executors
@@ -296,7 +305,7 @@ def test_baselines_through_the_runner(tmp_path):
     ar = run("linear_ar", tasks, tmp_path, progress=False, timeout=60, tune=False)
     for rec in ar.records:
         assert rec["status"] == "ok"
-        assert rec["metrics"]["rmse"] < 1e-4 and rec["vpt"]["smape"]["steps"] == 150
+        assert rec["metrics"]["rmse"] < 1e-4 and rec["vpt"]["smape_running"]["steps"] == 150
     naive = run("naive", tasks, tmp_path, progress=False, timeout=60)
     for rec, task in zip(naive.records, tasks):
         expected = R.score(task.future, np.repeat(task.context[-1:], len(task.future), axis=0), task.info)
@@ -421,3 +430,40 @@ def test_lookup_detector():
     honest[20:] += 1e-5 * rng.standard_normal((180, 3))  # diverges after 20 steps
     assert not R.lookup_suspect(honest, future)
     assert not R.lookup_suspect(future[:10], future[:10])  # too short to tell
+
+
+# --------------------------------------------------------------------------- stored forecasts, rescoring
+
+
+def test_forecasts_are_stored_and_rescore_reproduces_the_records(tmp_path):
+    from dysts_bench.dataset import iter_tasks
+    from dysts_bench.runner.forecasts import forecast_path, load_forecast
+    from dysts_bench.runner.rescore import rescore_file
+    from dysts_bench.runner.store import ResultStore
+    tasks = list(iter_tasks(systems=["Lorenz"], context_length=200))[:2]
+    res = run("naive", tasks, tmp_path, progress=False, timeout=60)
+    assert res.counts == {"ok": 2}
+    file = res.files[0]
+    store = ResultStore(tmp_path, res.run_id)
+    for rec, task in zip(res.records, tasks):
+        path = forecast_path(store, rec["evaluation"], rec["system"], rec["series"])
+        assert path.parent.parent.parent.name == ".forecasts"
+        stored = np.load(path)
+        assert stored.dtype == np.float32 and stored.shape == np.shape(task.future)
+        np.testing.assert_array_equal(load_forecast(path), np.repeat(task.context[-1:], len(task.future), 0)
+                                      .astype(np.float32))
+    original = [json.loads(line) for line in file.read_text().splitlines()]
+    # spoil the scores (and drop a forecast): rescoring must restore the first, report the second
+    spoiled = [dict(r, metrics={"smape": 0.0}, vpt=None, long_term=None) for r in original]
+    file.write_text("".join(json.dumps(r) + "\n" for r in spoiled))
+    forecast_path(store, "canonical", "Lorenz", original[1]["series"]).unlink()
+    counts = rescore_file(file)
+    assert counts == {"rescored": 1, "no stored forecast (re-run it)": 1}
+    again = [json.loads(line) for line in file.read_text().splitlines()]
+    for key in ("metrics", "vpt", "horizon_metrics", "long_term", "status", "task_hash"):
+        assert again[0][key] == original[0][key], key
+    assert again[1]["metrics"] == {"smape": 0.0}  # left as it was
+    # the per-task record was rewritten too, so resuming keeps the rescored record
+    resumed = run("naive", tasks, tmp_path, progress=False, timeout=60)
+    assert resumed.skipped == 2
+    assert resumed.by_key()[("canonical", "Lorenz", original[0]["series"])]["metrics"] == original[0]["metrics"]

@@ -15,8 +15,32 @@ Conventions shared by every aggregate
   score in Lyapunov times on a system without a positive Lyapunov exponent, is NaN for
   every forecaster and is left out.
 
+* **Not scored** is different again: a forecaster whose scored records carry no value at
+  all for a score (records written before the score existed) is left out of that score's
+  ranks and medians (shown as missing) instead of counting as failed everywhere.
+
 The task matrices (rows: ``(system, series)``, columns: forecasters) built by
 :func:`error_matrix` and :func:`vpt_matrix` are what ranks, medians and skills are taken of.
+
+Two axes (:func:`summarize`)
+----------------------------
+* **Short term** (does the forecast track the trajectory?): the running-sMAPE VPT
+  (``vpt_smape``, Gilpin 2023's rule) and the pointwise nRMSE VPT (``vpt_nrmse``, threshold
+  0.5, Vlachas et al. 2020), and the sMAPE / nRMSE of the first 0.5, 1, 2 and 4 Lyapunov
+  times. The **headline order** is the mean over tasks of the rank by ``vpt_smape``
+  (higher VPT = better rank, ties averaged), so a forecaster that never tracks the
+  trajectory (VPT 0 everywhere) ranks below every forecaster with a positive VPT on any
+  task, however low its whole-forecast sMAPE (a climatological forecast such as the mean
+  has a low whole-forecast sMAPE over 20 Lyapunov times but no skill at tracking).
+* **Long term** (is the forecast's attractor right?), over the whole forecast: the
+  state-space divergence ``d_stsp``, the power-spectrum Hellinger distance ``d_h`` and the
+  correlation-dimension error ``corr_dim_error`` (:func:`dysts_bench.metrics.long_term_scores`);
+  their medians, their mean ranks and the average of the three mean ranks.
+
+Scope: by default only systems labelled ``chaotic`` in the registry
+(:attr:`dysts_bench.registry.System.chaos_label`) enter the aggregates; while no system of
+the registry has a label yet (all ``undetermined``) every system does. Systems with other
+labels are summarised separately (:attr:`Leaderboard.other_labels`).
 """
 
 from __future__ import annotations
@@ -111,19 +135,50 @@ def error_matrix(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     score; NaN where the score is not defined for the task (see :func:`_applicable`).
     """
     values = frame[column].to_numpy(float) if column in frame else np.full(len(frame), np.nan)
-    return _task_matrix(frame, values, _applicable(frame, column), math.inf)
+    matrix = _task_matrix(frame, values, _applicable(frame, column), math.inf)
+    return matrix.drop(columns=sorted(not_scored(frame, column)))
 
 
 def vpt_matrix(frame: pd.DataFrame, metric: str = "smape", failure: float = 0.0) -> pd.DataFrame:
-    """Task-by-forecaster matrix of the valid prediction time in Lyapunov times (higher is
-    better) for the ``metric`` threshold (sMAPE 30 or nRMSE 0.3).
+    """Task-by-forecaster matrix of a valid prediction time in Lyapunov times (higher is
+    better): ``"smape"`` the running-sMAPE VPT, ``"nrmse"`` the pointwise nRMSE VPT
+    (:func:`dysts_bench.metrics.vpt_smape`, :func:`~dysts_bench.metrics.vpt_nrmse`).
 
     Failed tasks and missing VPTs get ``failure`` (0 for medians, ``-inf`` for ranks);
-    tasks without a positive Lyapunov exponent are NaN (not defined).
+    tasks without a positive Lyapunov exponent are NaN (not defined); forecasters whose
+    records do not carry this VPT at all are left out (:func:`not_scored`).
     """
     lam = frame["maximum_lyapunov"].to_numpy(float)
     applicable = np.isfinite(lam) & (lam > 0)
-    return _task_matrix(frame, frame[f"vpt_{metric}"].to_numpy(float), applicable, failure)
+    column = f"vpt_{metric}"
+    values = frame[column].to_numpy(float) if column in frame else np.full(len(frame), np.nan)
+    matrix = _task_matrix(frame, values, applicable, failure)
+    return matrix.drop(columns=sorted(not_scored(frame, column)))
+
+
+#: Task-frame columns first recorded by scoring protocol 2 -> that protocol.
+NEW_SCORES = {"vpt_smape": 2, "vpt_nrmse": 2, "d_stsp": 2, "d_h": 2, "corr_dim_error": 2}
+
+
+def _protocol(value) -> int:
+    try:
+        return int(str(value).split(".")[0])
+    except ValueError:
+        return 0
+
+
+def not_scored(frame: pd.DataFrame, column: str) -> set:
+    """Forecasters whose scored records all predate ``column`` (an older scoring protocol,
+    see :data:`NEW_SCORES`): the score is missing for them rather than failed. Re-run or
+    ``dysts-bench rescore`` them."""
+    since = NEW_SCORES.get(column)
+    if since is None or "protocol_version" not in frame:
+        return set()
+    scored = ~failed(frame)
+    new = scored & (frame["protocol_version"].map(_protocol) >= since)
+    per = pd.DataFrame({"scored": scored, "new": new, "forecaster": frame["forecaster"]})
+    g = per.groupby("forecaster")[["scored", "new"]].any()
+    return set(g.index[g["scored"] & ~g["new"]])
 
 
 # ---------------------------------------------------------------------------
@@ -320,12 +375,61 @@ def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
+#: Lyapunov-time horizons of the short-term axis.
+SHORT_TERM_HORIZONS = (0.5, 1, 2, 4)
+#: Long-term statistics (task-frame columns), lower is better for all.
+LONG_TERM = ("d_stsp", "d_h", "corr_dim_error")
+
+
+def chaos_scope(systems) -> tuple[dict, set]:
+    """``({system: chaos label}, systems in scope)``. In scope: the ``chaotic`` systems,
+    or every system while no system of the registry has a label other than
+    ``undetermined`` yet. A name the registry does not know (ad-hoc tasks, tests) is
+    labelled ``unknown`` and kept in scope: there is no label to leave it out by."""
+    from ..registry import get_system, list_systems
+    labels = {}
+    for name in systems:
+        try:
+            labels[name] = get_system(name).chaos_label
+        except Exception:  # noqa: BLE001 - results of a system removed since
+            labels[name] = "unknown"
+    labelled = any(get_system(n).chaos_label != "undetermined" for n in list_systems())
+    scope = {n for n, label in labels.items() if label in ("chaotic", "unknown") or not labelled}
+    return labels, scope
+
+
+def _short_term(part: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    for metric in ("smape", "nrmse"):
+        table[f"median_vpt_{metric}"] = median_over_tasks(vpt_matrix(part, metric, failure=0.0))
+        table[f"mean_rank_vpt_{metric}"] = mean_rank(vpt_matrix(part, metric, failure=-math.inf),
+                                                     higher_is_better=True)
+    return table
+
+
+def _long_term(part: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    ranks = []
+    for col in LONG_TERM:
+        matrix = error_matrix(part, col)
+        table[f"median_{col}"] = median_over_tasks(matrix)
+        table[f"mean_rank_{col}"] = mean_rank(matrix)
+        ranks.append(table[f"mean_rank_{col}"])
+    table["mean_rank_long_term"] = pd.concat(ranks, axis=1).mean(axis=1, skipna=False)
+    return table
+
+
+def _label_table(part: pd.DataFrame) -> pd.DataFrame:
+    """Short summary of the tasks of systems outside the scope."""
+    table = status_table(part)[["tasks", "ok", "failed"]]
+    return _short_term(part, table).join(
+        pd.DataFrame({"median_smape": median_over_tasks(error_matrix(part, "smape"))}))
+
+
 @dataclasses.dataclass
 class Leaderboard:
     """Everything the renderers show, computed by :func:`summarize`.
 
-    ``table`` has one row per forecaster (sorted by mean sMAPE rank, then name) and is what
-    ``results.csv`` holds; ``horizons[metric][q]`` is a forecaster-by-horizon table of the
+    ``table`` has one row per forecaster (sorted by the headline, the mean rank of the
+    running-sMAPE VPT, then name) and is what ``results.csv`` holds; ``horizons[metric][q]`` is a forecaster-by-horizon table of the
     ``q``-quantile of the error; ``horizon_counts[metric]`` counts the tasks per horizon.
     """
 
@@ -344,11 +448,16 @@ class Leaderboard:
     warnings: list = dataclasses.field(default_factory=list)
     as_of: str | None = None
     other_evaluations: list = dataclasses.field(default_factory=list)
+    #: Chaos label of every system with results; the labels in scope; per other label a
+    #: short table (tasks, failures, VPTs, whole-forecast sMAPE).
+    labels: dict = dataclasses.field(default_factory=dict)
+    scope: list = dataclasses.field(default_factory=list)
+    other_labels: dict = dataclasses.field(default_factory=dict)
 
 
 def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: str | None = "naive",
               n_boot: int = 2000, level: float = 0.95, seed: int = 0, quantiles=(0.25, 0.5, 0.75),
-              messages=None) -> Leaderboard:
+              messages=None, scope: str = "chaotic") -> Leaderboard:
     """All aggregates of one evaluation of the task frame (see the module docstring).
 
     Parameters
@@ -364,13 +473,27 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
         Quantiles of the per-horizon errors (the median is always included).
     messages : list of str, optional
         Warnings raised while loading, carried to the rendered output.
+    scope : {"chaotic", "all"}, default="chaotic"
+        Which systems enter the aggregates (see :func:`chaos_scope`); ``"all"``: every one.
     """
     if frame.empty:
         raise ValueError("no readable results")
     available = sorted(frame["evaluation"].unique())
     if evaluation not in available:
         raise ValueError(f"no results for evaluation {evaluation!r} (have: {', '.join(available)})")
-    part = complete_tasks(frame[frame["evaluation"] == evaluation].reset_index(drop=True))
+    if scope not in ("chaotic", "all"):
+        raise ValueError(f"scope must be 'chaotic' or 'all', got {scope!r}")
+    whole = complete_tasks(frame[frame["evaluation"] == evaluation].reset_index(drop=True))
+    labels, in_scope = chaos_scope(sorted(whole["system"].unique()))
+    if scope == "all":
+        in_scope = set(labels)
+    if not in_scope:
+        raise ValueError(f"no system of evaluation {evaluation!r} is in scope {scope!r}")
+    part = whole[whole["system"].isin(in_scope)].reset_index(drop=True)
+    others = {}
+    for label in sorted({lab for name, lab in labels.items() if name not in in_scope}):
+        rest = whole[whole["system"].map(labels) == label].reset_index(drop=True)
+        others[label] = _label_table(rest)
     statuses = status_table(part)
     table = pd.DataFrame(index=statuses.index)
     first = part.drop_duplicates("forecaster").set_index("forecaster")
@@ -378,10 +501,8 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
         table[col] = first[col]
     table["evaluation"] = evaluation
     table = table.join(statuses)
-    for metric in ("smape", "nrmse"):
-        table[f"median_vpt_{metric}"] = median_over_tasks(vpt_matrix(part, metric, failure=0.0))
+    table = _short_term(part, table)
     table["mean_rank_smape"] = mean_rank(error_matrix(part, "smape"))
-    table["mean_rank_vpt"] = mean_rank(vpt_matrix(part, "smape", failure=-math.inf), higher_is_better=True)
     targets = {col: text for col, text in SKILL_TARGETS.items()
                if "@" not in col or col in horizon_columns(part, col.split("@")[0]).values()}
     have_baseline = baseline is not None and baseline in table.index
@@ -400,8 +521,10 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
         counts[metric] = horizon_counts(part, metric)
         for h, value in horizons[metric][0.5].items():
             table[f"median_{metric}@{h:g}"] = value
+    table = _long_term(part, table)
     table = table.join(cost_table(part))
-    table = table.assign(_label=table.index).sort_values(["mean_rank_smape", "_label"], kind="stable")
+    table = table.assign(_label=table.index).sort_values(["mean_rank_vpt_smape", "_label"], kind="stable",
+                                                         na_position="last")
     table = table.drop(columns="_label")
     table.index.name = "forecaster"
     finished = part["finished_at"].dropna()
@@ -413,4 +536,52 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
         n_boot=int(n_boot), level=float(level), seed=int(seed), skill_targets=targets,
         files=sorted(frame.loc[frame["evaluation"] == evaluation, "file"].unique()),
         warnings=list(messages or []), as_of=max(finished) if len(finished) else None,
-        other_evaluations=[e for e in available if e != evaluation])
+        other_evaluations=[e for e in available if e != evaluation],
+        labels=labels, scope=sorted(in_scope), other_labels=others)
+
+
+def methods(lb: Leaderboard) -> list[str]:
+    """Paragraphs (Markdown) on the two axes, the headline order and the scope, for the
+    leaderboard's "How the aggregates are computed"."""
+    n_other = len(lb.labels) - len(lb.scope)
+    return [
+        "**Scope.** The aggregates run over the systems labelled `chaotic` in the registry "
+        "(`dysts_bench.registry`, `chaos_label`); while no system has a label yet (all "
+        "`undetermined`) they run over all systems; systems the registry does not know stay in. "
+        f"Here: {len(lb.scope)} systems in scope, "
+        f"{n_other} reported separately by label.",
+        "**Short-term axis: valid prediction times.** In Lyapunov times (samples × dt × λ). "
+        "*VPT (sMAPE)* is the rule of the code of Gilpin (2023): the number of leading "
+        "prefixes of the forecast whose running sMAPE (0–200, pooled over time and "
+        "dimensions) stays at or below 30. *VPT (nRMSE)* is the pointwise rule of the "
+        "reservoir-computing literature: the number of leading steps whose normalised error "
+        "sqrt(mean_d (ŷ_d − y_d)² / σ_d²) stays at or below 0.5 (Vlachas et al. 2020; Pathak "
+        "et al. 2018 use 0.4 on a differently normalised error). Medians over the tasks with "
+        "a positive Lyapunov exponent; failures count as 0.",
+        "**Headline order.** The tables are sorted by the mean rank of VPT (sMAPE): on each "
+        "task the forecasters are ranked by that VPT (higher is better, 1 = best, ties share "
+        "the average of the ranks they span, as `scipy.stats.rankdata(method='average')`; "
+        "failures rank below every real forecast), and the ranks are averaged over the tasks "
+        "where the VPT is defined. Ranks compare the forecasters shown and change when one "
+        "is added. A forecaster that never tracks the trajectory "
+        "(VPT 0 on every task) therefore ranks below every forecaster with a positive VPT on "
+        "any task, however low its whole-forecast sMAPE: over 20 Lyapunov times a "
+        "climatological forecast (the mean) has a lower sMAPE than a forecast that tracks the "
+        "trajectory for a while and then wanders off, which is why the whole-forecast sMAPE "
+        "rank is shown but does not order the table.",
+        "**Short-term errors.** The sMAPE and nRMSE of the first 0.5, 1, 2 and 4 Lyapunov "
+        "times (see *Errors by horizon*).",
+        "**Long-term axis.** Over the whole forecast: D_stsp, the KL divergence between the "
+        "state-space occupation of truth and forecast (16 equal-width bins per dimension over "
+        "the true range, joint grid up to 3 dimensions, per-dimension marginals averaged "
+        "above; Hess et al. 2023, Brenner et al. 2024); D_H, the Hellinger distance of the "
+        "normalised (Welch-smoothed) power spectra averaged over dimensions (Mikhaeil et al. "
+        "2022); and the absolute error of the Grassberger–Procaccia correlation dimension "
+        "(Zhang & Gilpin 2025). Lower is better for all three; medians and mean ranks as "
+        "above (the mean rank by whole-forecast sMAPE, shown for reference, is computed the "
+        "same way), failures count as +∞, and *mean rank (long term)* averages the three "
+        "mean ranks.",
+        "**Older records.** Records scored before these scores existed (scoring protocol 1) "
+        "show them as missing, not failed; `dysts-bench rescore` recomputes them from stored "
+        "forecasts, and runs without stored forecasts must be re-run.",
+    ]

@@ -24,7 +24,8 @@ def cmd_leaderboard(args):
     for text in messages:
         print(f"dysts-bench: warning: {text}", file=sys.stderr)
     board = summarize(frame, evaluation=args.evaluation, baseline=args.baseline or None,
-                      n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages)
+                      n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages,
+                      scope=args.scope)
     formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
     if args.format in ("terminal", "all"):
         print_terminal(board)
@@ -50,5 +51,8 @@ def add_cli(subparsers):
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default: 0.95)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.add_argument("--scope", choices=("chaotic", "all"), default="chaotic",
+                   help="systems in the aggregates: those labelled chaotic (all while none is labelled; "
+                        "default) or all")
     p.set_defaults(func=cmd_leaderboard)
     return subparsers

@@ -21,10 +21,12 @@ from ..schema import STATUSES
 
 #: Metrics kept at every Lyapunov-time horizon (the whole-horizon value of all metrics is kept).
 HORIZON_METRICS = ("smape", "nrmse")
+#: Task-frame VPT columns -> key of the record's ``vpt`` (running sMAPE, pointwise nRMSE).
+VPT_COLUMNS = {"vpt_smape": "smape_running", "vpt_nrmse": "nrmse_pointwise"}
 #: Columns of :func:`records_frame` that describe the task and the run, in order.
 TASK_COLUMNS = ["forecaster", "name", "run_id", "evaluation", "system", "series", "status",
                 "uses_system_name", "dt", "maximum_lyapunov", "horizon_steps", "vpt_smape", "vpt_nrmse",
-                "fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb", "finished_at", "file", "line"]
+                "protocol_version", "fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb", "finished_at", "file", "line"]
 
 
 class LeaderboardWarning(UserWarning):
@@ -147,13 +149,17 @@ def records_frame(records, messages: list | None = None,
             "uses_system_name": uses_name,
             "dt": _number(rec.get("dt")), "maximum_lyapunov": _number(rec.get("maximum_lyapunov")),
             "horizon_steps": _number(rec.get("horizon")),
-            **{f"vpt_{m}": _number(vpt[m].get("lyapunov_times") if isinstance(vpt.get(m), dict) else None)
-               for m in ("smape", "nrmse")},
+            # protocol 2 keys; older records' pointwise VPTs are another rule: not read
+            **{col: _number(vpt[key].get("lyapunov_times") if isinstance(vpt.get(key), dict) else None)
+               for col, key in VPT_COLUMNS.items()},
+            "protocol_version": str(rec.get("protocol_version")),
             **{k: _number(rec.get(k)) for k in ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb")},
             "finished_at": rec.get("finished_at") if isinstance(rec.get("finished_at"), str) else None,
             "file": str(file), "line": lineno,
         }
         row.update({str(k): _number(v) for k, v in metrics.items()})
+        long_term = rec.get("long_term") if isinstance(rec.get("long_term"), dict) else {}
+        row.update({str(k): _number(v) for k, v in long_term.items()})
         horizons = rec.get("horizons") if isinstance(rec.get("horizons"), list) else []
         by_metric = rec.get("horizon_metrics") if isinstance(rec.get("horizon_metrics"), dict) else {}
         for metric in horizon_metrics:

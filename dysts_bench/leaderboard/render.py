@@ -89,14 +89,23 @@ def summary_table(lb: Leaderboard) -> Table:
     t = lb.table
     cols = [Column("#", [str(i) for i in range(1, len(t) + 1)], list(range(1, len(t) + 1))),
             Column("forecaster", _labels(lb)),
-            _num_column("mean rank (sMAPE)", t["mean_rank_smape"], ".2f",
-                        "mean over tasks of the rank by whole-forecast sMAPE (1 = best)"),
-            _num_column("mean rank (VPT)", t["mean_rank_vpt"], ".2f",
-                        "mean over tasks of the rank by valid prediction time (sMAPE < 30)"),
+            _num_column("mean rank (VPT, sMAPE)", t["mean_rank_vpt_smape"], ".2f",
+                        "headline: mean over tasks of the rank by the running-sMAPE VPT (1 = best)"),
             _num_column("median VPT, λ (sMAPE)", t["median_vpt_smape"], ".3g",
-                        "median valid prediction time in Lyapunov times, sMAPE threshold 30"),
+                        "median valid prediction time in Lyapunov times, running sMAPE <= 30 (Gilpin 2023)"),
             _num_column("median VPT, λ (nRMSE)", t["median_vpt_nrmse"], ".3g",
-                        "median valid prediction time in Lyapunov times, nRMSE threshold 0.3")]
+                        "median valid prediction time in Lyapunov times, pointwise nRMSE <= 0.5 "
+                        "(Vlachas et al. 2020)"),
+            _num_column("mean rank (sMAPE)", t["mean_rank_smape"], ".2f",
+                        "mean over tasks of the rank by whole-forecast sMAPE (1 = best); not the order"),
+            _num_column("median D_stsp", t["median_d_stsp"], ".3g",
+                        "long term: state-space divergence (binned KL, nats), whole forecast"),
+            _num_column("median D_H", t["median_d_h"], ".3g",
+                        "long term: Hellinger distance of the power spectra, whole forecast"),
+            _num_column("median |ΔD2|", t["median_corr_dim_error"], ".3g",
+                        "long term: correlation-dimension error, whole forecast"),
+            _num_column("mean rank (long term)", t["mean_rank_long_term"], ".2f",
+                        "average of the mean ranks by D_stsp, D_H and |ΔD2| (1 = best)")]
     for target in lb.skill_targets:
         est, low, high = (t[f"skill_{target}{s}"].astype(float) for s in ("", "_low", "_high"))
         cols.append(Column(_skill_header(lb, target), [_ci_text(*v) for v in zip(est, low, high)],
@@ -146,6 +155,7 @@ def tables(lb: Leaderboard) -> list[Table]:
 
 def methods(lb: Leaderboard) -> list[str]:
     """Paragraphs (Markdown) saying exactly how each aggregate is computed."""
+    from .aggregate import methods as aggregate_methods
     base = lb.baseline or "the baseline"
     return [
         f"**Tasks.** A task is one (system, initial condition) series of the `{lb.evaluation}` "
@@ -163,17 +173,7 @@ def methods(lb: Leaderboard) -> list[str]:
         "a horizon of h Lyapunov times needs ceil(h / (λ dt)) forecast samples. Where these "
         "are missing the score is not defined for *every* forecaster and the task is left out "
         "of that aggregate (the horizon tables give the number of tasks, n).",
-        "**Median VPT.** Valid prediction time, in Lyapunov times: the number of leading "
-        "forecast steps whose pointwise sMAPE stays at or below 30 (or nRMSE at or below "
-        "0.3), times dt λ. Median over the tasks with a positive Lyapunov exponent "
-        "(numpy.median: the mean of the two middle values for an even count).",
-        "**Mean rank.** On each task the forecasters are ranked by their whole-forecast sMAPE "
-        "(lower is better) or by their VPT (sMAPE threshold; higher is better); 1 is best, "
-        "ties share the average of the ranks they span (so failures, all +∞, tie for the "
-        "last places), as `scipy.stats.rankdata(method='average')`. The mean rank is the "
-        "average of a forecaster's ranks over all tasks where the score is defined; the "
-        "tables are sorted by the mean sMAPE rank. Ranks compare the forecasters shown here "
-        "and change when one is added.",
+        *aggregate_methods(lb),
         f"**Skill vs {base}.** On each task, skill = 1 - e / e_{base}, with e the sMAPE over "
         "the whole forecast or over its first Lyapunov time; 1 is perfect, 0 is as good as "
         f"{base}, negative is worse. A failed forecast has skill -∞; where {base} itself "
@@ -197,7 +197,10 @@ def methods(lb: Leaderboard) -> list[str]:
 
 def _header_lines(lb: Leaderboard) -> list[str]:
     lines = [f"Evaluation `{lb.evaluation}`: {lb.n_tasks} tasks on {lb.n_systems} systems, "
-             f"{len(lb.table)} forecaster{'s' if len(lb.table) != 1 else ''}, sorted by mean rank (sMAPE)."]
+             f"{len(lb.table)} forecaster{'s' if len(lb.table) != 1 else ''}, sorted by mean rank (VPT, sMAPE)."]
+    if lb.other_labels:
+        others = ", ".join(f"{label} ({int(t['tasks'].max())} tasks)" for label, t in lb.other_labels.items())
+        lines.append(f"Only systems labelled chaotic are aggregated; left out: {others}.")
     if lb.baseline is None:
         lines.append("The baseline forecaster has no results here, so no skill is shown.")
     if lb.as_of:

@@ -72,7 +72,9 @@ is going, each finished task is written to
 ``results_dir/.tasks/<name>-<hash>.<evaluation>/<system>/<series>.json`` (temp file,
 fsync, ``os.replace``): a SIGKILLed run loses only the tasks in flight, ``resume``
 skips tasks whose record exists with the same task hash (context, future, ``dt``,
-Lyapunov exponent), and concurrent runs on the same directory cannot corrupt or duplicate
+Lyapunov exponent), every scored forecast is kept as float32 under
+``results_dir/.forecasts/<name>-<hash>.<evaluation>/<system>/<series>.npy`` (git-ignored;
+``dysts-bench rescore`` recomputes all scores from them), and concurrent runs on the same directory cannot corrupt or duplicate
 a record (same file name, atomic replace). ``<name>-<hash>`` identifies the forecaster
 run: name, version, parameters, whether it was tuned and :data:`PROTOCOL_VERSION`.
 """
@@ -96,6 +98,7 @@ from ..jsonutil import params_hash
 from .cli import add_cli, cmd_forecasters, cmd_run  # noqa: F401 - re-exported
 from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # noqa: F401 - re-exported
 from .executors import DaskExecutor, LocalExecutor, _Job
+from .forecasts import forecast_path, save_forecast
 from .isolation import DATA_MODULES, SYSTEM_MODULES, Guard, LeakageError, _default_protect, parse_size
 from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _dataset_protocol, _display_target,
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
@@ -320,8 +323,10 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             store.write(record)
             records.append(record)
             prog.advance(record["status"])
+        def keep_forecast(evaluation, system, series, forecast):
+            save_forecast(forecast_path(store, evaluation, system, series), forecast, fsync)
         for job, reply in executor.map(jobs):
-            pending.append(_make_record(job, reply, common, do_tune, scoring))
+            pending.append(_make_record(job, reply, common, do_tune, scoring, keep_forecast))
             while pending and (pending[0][1] is None or pending[0][1].done()):
                 finish(pending.popleft())
         while pending:

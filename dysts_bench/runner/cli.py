@@ -1,4 +1,4 @@
-"""The command line: ``dysts-bench run`` and ``dysts-bench forecasters``."""
+"""The command line: ``dysts-bench run``, ``dysts-bench forecasters`` and ``dysts-bench rescore``."""
 
 from __future__ import annotations
 
@@ -134,4 +134,7 @@ def add_cli(subparsers):
 
     p = subparsers.add_parser("forecasters", help="list the available forecasters")
     p.set_defaults(func=cmd_forecasters)
+
+    from .rescore import add_rescore_cli
+    add_rescore_cli(subparsers)
     return subparsers

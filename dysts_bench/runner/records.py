@@ -12,7 +12,8 @@ import numpy as np
 from ..jsonutil import jsonable
 from ..schema import PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES  # noqa: F401 - re-exported
 from .executors import _Job
-from .scoring import ScoringPool, _clean, lookup_suspect
+from .forecasts import as_stored
+from .scoring import ScoringPool, _clean, compact_record, lookup_suspect
 from .wire import unpack
 from .worker import _ERROR_CHARS, _tb
 
@@ -55,8 +56,12 @@ def _scoring_versions() -> dict:
     return {"dysts_bench": __version__, "numpy": np.__version__, "scipy": scipy.__version__}
 
 
-def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring=None):
-    """The record of one job (and the scoring future, if it is to be scored)."""
+def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring=None, keep_forecast=None):
+    """The record of one job (and the scoring future, if it is to be scored).
+
+    A scored forecast is rounded to float32 (:func:`.forecasts.as_stored`) before it is
+    scored, and handed to ``keep_forecast(evaluation, system, series, forecast)`` if given,
+    so that stored forecasts reproduce the record's scores exactly."""
     system, series, context, future, info, thash, params, trec = job.task
     meta, arrays = _safe_unpack(reply)
     status = meta.get("status")
@@ -65,6 +70,8 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
     error = meta.get("error")
     host = meta.get("host") if isinstance(meta.get("host"), dict) else {}
     forecast = arrays.get("forecast")
+    if status == "ok" and forecast is not None and forecast.shape == future.shape:
+        forecast = as_stored(forecast)
     if status == "ok":
         if forecast is None or forecast.shape != future.shape:
             shape = None if forecast is None else forecast.shape
@@ -79,6 +86,8 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
             error = f"{int(bad.sum())} of {len(bad)} forecast steps contain NaN/inf (first at step {int(bad.argmax())})"
     pending = None
     if status in SCORED:
+        if keep_forecast is not None:
+            keep_forecast(job.key[0], system, series, forecast)
         pending = (scoring or ScoringPool(0)).submit(future, forecast, info)
     record = {
         **{k: v for k, v in common.items() if k != "forecaster"},
@@ -99,7 +108,7 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         "peak_rss_mb": None if _num(host.get("peak_rss_bytes")) is None else host["peak_rss_bytes"] / 2**20,
         "memory_limit_mb": None if _num(meta.get("memory_limit_bytes")) is None
         else meta["memory_limit_bytes"] / 2**20,
-        "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "attractor": None,
+        "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "long_term": None,
         "scoring_errors": None,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -112,4 +121,4 @@ def _finish_record(record, pending) -> dict:
             record.update(pending.result())
         except Exception as exc:  # noqa: BLE001 - the scorer itself failed: keep the record, say why
             record["scoring_errors"] = {"scoring": _tb(exc)}
-    return _clean(record)
+    return compact_record(record)

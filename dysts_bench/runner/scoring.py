@@ -36,11 +36,50 @@ def _short_error(exc) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
+#: Record keys of the two valid prediction times -> the metrics function computing each.
+VPT_RULES = {"smape_running": "vpt_smape", "nrmse_pointwise": "vpt_nrmse"}
+
+
+def _trim(values: list):
+    """A horizon list without its trailing nulls (horizons beyond the forecast); None if
+    nothing is left. Readers treat a missing entry as null."""
+    values = list(values)
+    while values and values[-1] is None:
+        values.pop()
+    return values or None
+
+
+def compact(value, digits: int = 6):
+    """JSON-safe (see :func:`_clean`) with every float rounded to ``digits`` significant
+    digits: records stay small, and 6 digits are far below any difference a ranking sees."""
+    value = _clean(value)
+    if isinstance(value, dict):
+        return {k: compact(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compact(v, digits) for v in value]
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    return value
+
+
+#: Record fields kept at full precision: the task's facts, from which the leaderboard
+#: recomputes which horizons fit in the forecast.
+EXACT_FIELDS = ("dt", "pts_per_period", "maximum_lyapunov", "lyapunov_time_samples")
+
+
+def compact_record(record: dict) -> dict:
+    """:func:`compact` on every field of a record but :data:`EXACT_FIELDS`."""
+    return {k: (_clean(v) if k in EXACT_FIELDS else compact(v)) for k, v in record.items()}
+
+
 def score(future: np.ndarray, forecast: np.ndarray, info: dict, horizons=DEFAULT_HORIZONS) -> dict:
-    """All metrics of one forecast: whole horizon, at Lyapunov-time horizons, VPT, attractor.
+    """All scores of one forecast: the 17 metrics over the whole forecast and at
+    Lyapunov-time horizons, both valid prediction times (samples and Lyapunov times) and
+    the long-term statistics (:func:`dysts_bench.metrics.long_term_scores`).
 
     A metric that fails is recorded as null (with the reason in ``scoring_errors``); the
-    others are kept.
+    others are kept. Floats are rounded to 6 significant digits (:func:`compact`);
+    per-horizon lists lose their trailing nulls and all-null lists are left out.
     """
     from .. import metrics as M
     out, errors = {}, {}
@@ -64,36 +103,39 @@ def score(future: np.ndarray, forecast: np.ndarray, info: dict, horizons=DEFAULT
     dt = float(info["dt"])
     lam = info.get("maximum_lyapunov")
     lam = float(lam) if lam is not None and np.isfinite(lam) and lam > 0 else None
-    vpt = {}
-    for metric in ("smape", "nrmse"):
-        try:
-            steps = float(M.valid_prediction_time(future, forecast, dt=None, metric=metric))
-            steps = steps if np.isfinite(steps) else None
-        except Exception as exc:  # noqa: BLE001
-            steps, errors[f"vpt:{metric}"] = None, _short_error(exc)
-        vpt[metric] = {"steps": steps,
-                       "time": None if steps is None else steps * dt,
-                       "lyapunov_times": None if steps is None or lam is None else steps * dt * lam}
-    out["vpt"] = vpt
+    out["vpt"] = {key: _vpt(getattr(M, fn), future, forecast, dt, lam, errors, key) for key, fn in VPT_RULES.items()}
     out["horizons"] = list(horizons)
+    out["horizon_metrics"] = None
     if lam is not None:
         def horizon_scores(names):
             return M.horizon_scores(future, forecast, dt=dt, lyapunov_exponent=lam, horizons=horizons,
                                     metrics=names)
-        out["horizon_metrics"] = each(horizon_scores, list(M.METRIC_NAMES), [None] * len(horizons))
-    else:
-        out["horizon_metrics"] = None
-    attractor = {}
-    for name, kw in (("correlation_dimension_error", {"max_points": 500}), ("power_spectrum_error", {})):
-        fn = getattr(M, name, None)
-        if fn is None:
-            continue
-        try:
-            attractor[name] = _clean(float(fn(future, forecast, **kw)))
-        except Exception as exc:  # noqa: BLE001 - too short, degenerate: not defined
-            attractor[name], errors[f"attractor:{name}"] = None, _short_error(exc)
-    out["attractor"] = attractor
+        lists = each(horizon_scores, list(M.METRIC_NAMES), [None] * len(horizons))
+        lists = {name: _trim(v) for name, v in lists.items()}
+        out["horizon_metrics"] = {name: v for name, v in lists.items() if v is not None} or None
+    out["long_term"] = _long_term(M, future, forecast, errors)
     out["scoring_errors"] = errors or None
+    return compact(out)
+
+
+def _vpt(fn, future, forecast, dt, lam, errors, key) -> dict:
+    try:
+        steps = float(fn(future, forecast))
+        steps = steps if np.isfinite(steps) else None
+    except Exception as exc:  # noqa: BLE001
+        steps, errors[f"vpt:{key}"] = None, _short_error(exc)
+    return {"steps": steps, "lyapunov_times": None if steps is None or lam is None else steps * dt * lam}
+
+
+def _long_term(M, future, forecast, errors) -> dict:
+    """Each long-term statistic on its own, so that one that is not defined (a series too
+    short for a spectrum) leaves the others."""
+    out = {}
+    for name, fn in M.LONG_TERM.items():
+        try:
+            out[name] = _clean(float(fn(future, forecast)))
+        except Exception as exc:  # noqa: BLE001 - too short, degenerate: not defined
+            out[name], errors[f"long_term:{name}"] = None, _short_error(exc)
     return out
 
 
