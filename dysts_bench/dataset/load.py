@@ -272,9 +272,8 @@ class Task:
     arrays. ``info`` holds ``dt`` (time units between samples), ``pts_per_period``,
     ``dim``, ``lyapunov_time_samples`` and ``maximum_lyapunov`` (from the files; if they
     recorded null, from the current registry, ``lyapunov_source`` saying which; None while
-    the registry has no exponent), ``system``, ``evaluation`` ("canonical" or
-    "fresh:<seed>") and
-    also ``series``, ``split``, ``noise``, ``variables``, ``t0`` (time of the first
+    the registry has no exponent), ``system``, ``evaluation`` (the track, see
+    :mod:`dysts_bench.tracks`, or "fresh:<seed>" / "<track>+fresh:<seed>") and also ``series``, ``split``, ``noise``, ``variables``, ``t0`` (time of the first
     context sample), ``context_length``, ``horizon``, ``protocol_version``.
     """
 
@@ -321,7 +320,9 @@ def _readonly(a):
     return a
 
 
-def _tasks_from_block(b: Block, context_length, evaluation):
+def _tasks_from_block(b: Block, context_length, evaluation, truth: Block | None = None):
+    """Tasks of a block; ``truth`` (the clean block of the same series, measurement track)
+    gives the futures instead of ``b`` itself."""
     meta = b.meta
     origin = int(meta["context_length"])  # forecast origin: fixed by the protocol
     if context_length > origin:
@@ -329,16 +330,68 @@ def _tasks_from_block(b: Block, context_length, evaluation):
                          "of the dataset; use fresh_seed with a longer context or regenerate")
     if context_length < 1:
         raise ValueError("context_length must be positive")
+    target = b if truth is None else truth
+    if target.values.shape != b.values.shape or not np.array_equal(target.t, b.t):
+        raise DatasetError(f"{meta['system']}: the clean series do not match the "
+                           f"{meta['noise']} series (shape or times differ)")
     for k in range(b.values.shape[0]):
         ctx = b.values[k, origin - context_length:origin]
-        fut = b.values[k, origin:]
+        fut = target.values[k, origin:]
         info = _info(meta, k, evaluation, context_length, fut.shape[0],
                      b.t[k, origin - context_length])
         yield Task(meta["system"], k, _readonly(ctx), _readonly(fut), info)
 
 
+def _stored_tasks(name, split, kind, root, context_length, track):
+    """Tasks of one system from the files: measurement-noise contexts get the clean
+    futures; a map's block is labelled ``maps`` whatever root it was read from."""
+    block = load_block(name, split, kind, root)
+    truth = load_block(name, split, "none", root) if kind == "measurement" else None
+    if track == "canonical" and block.meta.get("kind") == "map":
+        track = "maps"
+    yield from _tasks_from_block(block, context_length, track, truth)
+
+
+def _track_setup(track, noise, split, root, systems):
+    """``(track, noise kind, split, root, systems)`` of an :func:`iter_tasks` call."""
+    from ..tracks import TRACK_NOISE, check_track
+    if split == "maps":
+        if track not in (None, "maps"):
+            raise ValueError(f"split='maps' is the maps track, not {track!r}")
+        track, split = "maps", "test"
+    kind = _noise(noise)
+    if track is None:
+        track = {"none": "canonical"}.get(kind, kind)
+    check_track(track)
+    if noise is not None and kind != TRACK_NOISE[track]:
+        raise ValueError(f"the {track} track uses noise {TRACK_NOISE[track]!r}, not {noise!r}")
+    kind = TRACK_NOISE[track]
+    _split(split)
+    if track == "maps" and root is None:
+        from .maps import maps_root
+        root = maps_root()
+    if track == "zero-shot":
+        systems = _heldout_systems(systems, root)
+    return track, kind, split, root, systems
+
+
+def _heldout_systems(systems, root) -> list:
+    """The zero-shot track's systems: the held-out side of the split (all with data, or
+    those asked for, each of which must be held out)."""
+    from ..heldout import side_systems
+    held = set(side_systems("heldout"))
+    if systems is None:
+        return [n for n in available_systems(root) if n in held]
+    names = [systems] if isinstance(systems, str) else list(systems)
+    bad = [n for n in names if n not in held]
+    if bad:
+        raise ValueError(f"the zero-shot track evaluates held-out systems only; not held out: "
+                         f"{', '.join(map(str, bad))} (see dysts_bench/heldout_split.json)")
+    return names
+
+
 def iter_tasks(split="test", systems=None, root=None, fresh_seed=None, context_length=1000,
-               noise=None):
+               noise=None, track=None):
     """Yield :class:`Task` objects, system by system (sorted, or in the order given),
     series by series.
 
@@ -347,20 +400,31 @@ def iter_tasks(split="test", systems=None, root=None, fresh_seed=None, context_l
     futures are the same for every context length. ``split="train"`` gives one task per
     system whose future is the validation tail.
 
+    ``track`` (:mod:`dysts_bench.tracks`; default from ``noise``: ``canonical``,
+    ``measurement`` or ``dynamical``) sets each task's ``info["evaluation"]``:
+
+    * ``canonical``: clean series (``maps`` when the root holds maps);
+    * ``maps``: the maps split (``split="maps"`` is the same);
+    * ``measurement``: the measurement-noise context, scored against the CLEAN future;
+    * ``dynamical``: context and future of the dynamical-noise series;
+    * ``zero-shot``: the held-out systems (:mod:`dysts_bench.heldout`), clean.
+
     ``fresh_seed``: instead of reading the files, draw new test initial conditions on the
     attractor from this seed (the protocol's next blocks of the reference orbit, never
     the shipped ones) and integrate them now, with the dataset's configuration
-    (``root``'s manifest, else the canonical one) and the current registry.
+    (``root``'s manifest, else the canonical one) and the current registry; the
+    evaluation is ``fresh:<seed>`` (``<track>+fresh:<seed>`` off the canonical track).
     """
-    kind = _noise(noise)
-    _split(split)
+    track, kind, split, root, systems = _track_setup(track, noise, split, root, systems)
     if fresh_seed is None:
         for name in _resolve(systems, root, kind):
-            yield from _tasks_from_block(load_block(name, split, kind, root), context_length,
-                                         "canonical")
+            yield from _stored_tasks(name, split, kind, root, context_length, track)
         return
     if split != "test":
         raise ValueError("fresh_seed draws new test initial conditions; use split='test'")
+    if track == "maps":
+        raise ValueError("the maps track has no fresh initial conditions (its test series are "
+                         "fixed windows of one orbit)")
     from ..registry import get_system, list_systems
     from ..solvers import IntegrationError
     try:
@@ -379,9 +443,12 @@ def iter_tasks(split="test", systems=None, root=None, fresh_seed=None, context_l
     else:
         names = [get_system(n).name for n in ([systems] if isinstance(systems, str) else systems)]
     evaluation = f"fresh:{int(fresh_seed)}"
+    if track != "canonical":
+        evaluation = f"{track}+{evaluation}"
+    variants = ("none", "measurement") if kind == "measurement" else (kind,)
     for name in sorted(names):
         try:
-            gen = simulate(name, config, splits=("test",), noise=(kind,), fresh_seed=int(fresh_seed))
+            gen = simulate(name, config, splits=("test",), noise=variants, fresh_seed=int(fresh_seed))
         except (SkipSystem, IntegrationError) as exc:
             if systems is not None:
                 raise
@@ -394,14 +461,16 @@ def iter_tasks(split="test", systems=None, root=None, fresh_seed=None, context_l
                 raise DatasetError(msg)
             warnings.warn(msg, stacklevel=2)
             continue
-        yield from _tasks_from_block(block, context_length, evaluation)
+        truth = gen.blocks[("test", "none")] if kind == "measurement" else None
+        yield from _tasks_from_block(block, context_length, evaluation, truth)
 
 
 def load_train(system, root=None, noise=None):
     """The training data of one system: ``(context, validation_tail, info)`` with context
-    (1000, dim) and validation tail (500, dim) float64 arrays (canonical protocol)."""
+    (1000, dim) and validation tail (500, dim) float64 arrays (canonical protocol). With
+    ``noise="measurement"`` the context is noisy and the tail clean, as on that track."""
     kind = _noise(noise)
     (name,) = _resolve([system], root, kind)
     b = load_block(name, "train", kind, root)
-    (task,) = list(_tasks_from_block(b, int(b.meta["context_length"]), "canonical"))
+    (task,) = list(_stored_tasks(name, "train", kind, root, int(b.meta["context_length"]), "canonical"))
     return np.array(task.context), np.array(task.future), task.info

@@ -20,14 +20,26 @@ from .tasks import task_hash
 
 
 def _task_source(evaluation: str):
-    """``iter_tasks`` keyword arguments that regenerate the tasks of ``evaluation``."""
+    """``iter_tasks`` keyword arguments that regenerate the tasks of ``evaluation``: a
+    track (:mod:`dysts_bench.tracks`), ``fresh:SEED``, ``<track>+fresh:SEED`` or an older
+    ``canonical+noise=KIND`` label."""
+    from ..tracks import TRACKS
     base, _, noise = evaluation.partition("+noise=")
-    kwargs = {"noise": noise or None}
+    if noise:
+        kwargs = {"noise": noise}
+    else:
+        head, _, fresh = base.partition("+")
+        if head.startswith("fresh:"):
+            head, fresh = "canonical", head
+        if head not in TRACKS or (fresh and not fresh.startswith("fresh:")):
+            raise ValueError(f"cannot regenerate the tasks of evaluation {evaluation!r} (not a track, "
+                             "fresh:SEED or TRACK+fresh:SEED)")
+        kwargs, base = {"track": head}, fresh or "canonical"
     if base == "canonical":
         return kwargs
     if base.startswith("fresh:"):
         return {**kwargs, "fresh_seed": int(base.split(":", 1)[1])}
-    raise ValueError(f"cannot regenerate the tasks of evaluation {evaluation!r} (not canonical or fresh:SEED)")
+    raise ValueError(f"cannot regenerate the tasks of evaluation {evaluation!r} (not a track or fresh:SEED)")
 
 
 def _futures(evaluation: str, systems, context_length: int, root=None) -> dict:

@@ -45,11 +45,15 @@ def task_hash(context: np.ndarray, future: np.ndarray, info: dict) -> str:
 
 
 def evaluation_of(info: dict) -> str:
-    """The evaluation a task belongs to: "canonical", "fresh:<seed>" (or "adhoc"), with the
-    noise variant appended when there is one ("canonical+noise=measurement")."""
+    """The evaluation a task belongs to: its track ("canonical", "maps", "measurement",
+    "dynamical", "zero-shot", see :mod:`dysts_bench.tracks`), "fresh:<seed>" (or
+    "<track>+fresh:<seed>") or "adhoc". A noise variant the label does not already
+    name is appended ("adhoc+noise=measurement"), so noisy tasks are never filed
+    under a clean label."""
+    from ..tracks import TRACK_NOISE, base_track
     evaluation = str(info.get("evaluation") or "adhoc")
     noise = info.get("noise")
-    if noise not in (None, "none"):
+    if noise not in (None, "none") and TRACK_NOISE.get(base_track(evaluation)) != noise:
         evaluation += f"+noise={noise}"
     return evaluation
 
