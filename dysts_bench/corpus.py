@@ -203,3 +203,70 @@ def read_corpus(out_dir) -> dict:
     out_dir = Path(out_dir)
     manifest = json.loads((out_dir / "_corpus.json").read_text())
     return {rec["system"]: read_block(out_dir / rel) for rel, rec in manifest["files"].items()}
+
+
+# ---------------------------------------------------------------------------
+# Reading a corpus where forecasters run (zero-shot track)
+# ---------------------------------------------------------------------------
+
+def _manifest_of(path: Path) -> tuple[dict, bytes]:
+    file = Path(path) / "_corpus.json"
+    try:
+        raw = file.read_bytes()
+        manifest = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{file}: not a corpus manifest ({exc}); make one with `dysts-bench corpus`") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+            or not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("config"), dict):
+        raise ValueError(f"{file}: not a {FORMAT} manifest; make one with `dysts-bench corpus`")
+    return manifest, raw
+
+
+class Corpus:
+    """A generated corpus as ``Forecaster.pretrain`` receives it.
+
+    It is the corpus directory (``os.fspath(corpus)``, :attr:`path`) with its manifest
+    read: :attr:`id` (first 16 hex digits of the manifest's sha256: the corpus reproduces
+    byte for byte from its seed, so equal ids mean equal data), :attr:`seed`,
+    :attr:`systems`, and :meth:`series`, a reader that needs only pyarrow: worker hosts
+    may not import :mod:`dysts_bench.dataset` (the guard blocks it), so this reads the
+    dataset's Parquet layout directly (no delay systems in a corpus: plain columns).
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.manifest, raw = _manifest_of(self.path)
+        self.id = hashlib.sha256(raw).hexdigest()[:16]
+        self.seed = int(self.manifest["config"].get("seed", 0))
+        self.systems = sorted({rec["system"] for rec in self.manifest["files"].values()})
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __repr__(self):
+        return f"Corpus({str(self.path)!r}, id={self.id}, seed={self.seed}, systems={len(self.systems)})"
+
+    def series(self):
+        """Yield ``(system, values, meta)`` per file: values (n_series, length, dim) float32,
+        ``meta`` the file's metadata (``dt``, ``pts_per_period``, ``variables``, ``draws``)."""
+        import pyarrow.parquet as pq
+        for rel, rec in sorted(self.manifest["files"].items()):
+            table = pq.ParquetFile(self.path / rel).read()
+            meta = json.loads(table.schema.metadata[b"dysts_bench"])
+            n, length, dim = int(meta["n_series"]), int(meta["length"]), int(meta["stored_dim"])
+            values = np.stack([table.column(f"x{i}").to_numpy() for i in range(dim)], axis=1)
+            yield rec["system"], values.astype(np.float32, copy=False).reshape(n, length, dim), meta
+
+
+def corpus_record(path) -> dict:
+    """What a zero-shot record says about the corpus: id, seed, held-out split version and
+    whether it is disjoint from the held-out systems (checked here: none of its systems is
+    held out, and it was drawn against the current split's version)."""
+    from .heldout import load_split, side_systems
+    corpus = Corpus(path)
+    held = set(side_systems("heldout"))
+    version = load_split()["version"]
+    leaked = sorted(set(corpus.systems) & held)
+    same_split = corpus.manifest.get("heldout_split_version") == version
+    return {"id": corpus.id, "seed": corpus.seed, "systems": len(corpus.systems), "heldout_split_version": corpus.manifest.get("heldout_split_version"),
+            "disjoint": not leaked and same_split, "heldout_systems_in_corpus": leaked}

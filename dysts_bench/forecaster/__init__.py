@@ -19,7 +19,7 @@ from .adapters import CallableForecaster, DartsForecaster, _enum_arguments, from
 from .checks import check_forecaster
 from .constraints import Check, Interval
 from .contract import (FAMILIES, Forecaster, MissingRequirementError, describe, missing_requirements,
-                       tunable)
+                       pretrains, tunable)
 from .discovery import (DARTS_TARGET, ENTRY_POINT_GROUP, ForecasterSpec, _load_file_module,  # noqa: F401
                         available_forecasters,
                         builtin_dirs, builtin_forecasters, entry_point_forecasters, forecaster_class,
@@ -34,6 +34,6 @@ __all__ = [
     "ForecasterSpec", "resolve_spec", "load_target", "forecaster_class",
     "builtin_forecasters", "entry_point_forecasters", "available_forecasters", "builtin_dirs",
     "ENTRY_POINT_GROUP", "DARTS_TARGET", "FAMILIES", "check_forecaster", "check_forecast", "describe",
-    "missing_requirements", "tunable", "Interval", "Check", "jsonable", "params_hash",
+    "missing_requirements", "pretrains", "tunable", "Interval", "Check", "jsonable", "params_hash",
     "standardise", "safe_std", "guard_box", "inside",
 ]

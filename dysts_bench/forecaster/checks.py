@@ -19,7 +19,7 @@ import pickle
 import numpy as np
 
 from .constraints import check_params
-from .contract import FAMILIES, Forecaster, missing_requirements
+from .contract import FAMILIES, Forecaster, missing_requirements, pretrains
 from .validation import NotFittedError
 
 #: A value no declared constraint should accept.
@@ -140,7 +140,39 @@ def check_tune_respects_fixed(cls, params, context, dt) -> None:
         assert best[free] in grid[free], f"tune chose {free}={best[free]!r}, not in param_grid"
 
 
-def check_forecaster(cls, params=None, *, n: int = 400, horizon: int = 30, dt: float = 0.05) -> None:
+class SyntheticCorpus:
+    """A tiny in-memory stand-in for :class:`dysts_bench.corpus.Corpus` (``id``, ``seed``,
+    ``systems``, ``series()``; no directory): what :func:`check_pretrain` pretrains on."""
+
+    id, seed = "synthetic", 0
+
+    def __init__(self, dims=(1, 3), n_series=2, length=400):
+        self.dims, self.n_series, self.length = tuple(dims), int(n_series), int(length)
+        self.systems = [f"synthetic{i}" for i in range(len(self.dims))]
+
+    def series(self):
+        for name, dim in zip(self.systems, self.dims):
+            values = np.stack([synthetic_context(self.length, dim, phase=0.5 * k) for k in range(self.n_series)])
+            yield name, values.astype(np.float32), {"dt": 0.05, "pts_per_period": 100.0, "system": name}
+
+
+def check_pretrain(cls, params, context, horizon, dt, corpus=None) -> None:
+    """A class with ``pretrain(corpus)``: it returns None, the pretrained model fits and
+    predicts the right shape, pretraining twice gives the same forecast, and a pickled
+    pretrained model predicts the same."""
+    corpus = SyntheticCorpus() if corpus is None else corpus
+    est = cls(**params)
+    assert est.pretrain(corpus) is None, "pretrain(corpus) must return None (it sets the model's state)"
+    first = _forecast(est, context, horizon, dt)
+    assert first.shape == (horizon, context.shape[1]), f"pretrained predict returned {first.shape}"
+    twin = cls(**params)
+    twin.pretrain(corpus)
+    assert _same(_forecast(twin, context, horizon, dt), first), "two pretrainings gave different forecasts"
+    copy = pickle.loads(pickle.dumps(est))
+    assert _same(_forecast(copy, context, horizon, dt), first), "an unpickled pretrained model predicts differently"
+
+
+def check_forecaster(cls, params=None, *, n: int = 400, horizon: int = 30, dt: float = 0.05, corpus=None) -> None:
     """Run every conformance check on ``cls`` (a Forecaster subclass or instance).
 
     Checks: the class declarations (family, multivariate, extra, version, a constraint
@@ -150,7 +182,9 @@ def check_forecaster(cls, params=None, *, n: int = 400, horizon: int = 30, dt: f
     ``(horizon, dim)`` array; the context is not modified; two fits give the same
     forecast (seeded randomness); a refit forgets the previous fit; a pickled fitted
     forecaster predicts the same; ``tune`` leaves fixed parameters alone; all on a
-    univariate and a 10-dimensional context (a univariate-per-channel model too).
+    univariate and a 10-dimensional context (a univariate-per-channel model too); for a
+    class with ``pretrain(corpus)``, :func:`check_pretrain` on ``corpus`` (default: a
+    :class:`SyntheticCorpus`).
     """
     if isinstance(cls, Forecaster):
         params = {**cls.get_params(), **(params or {})}
@@ -169,3 +203,5 @@ def check_forecaster(cls, params=None, *, n: int = 400, horizon: int = 30, dt: f
             check_bad_params(cls, params, context, dt)
             check_pickle(cls, params, context, horizon, dt)
             check_tune_respects_fixed(cls, params, context, dt)
+            if pretrains(cls):
+                check_pretrain(cls, params, context, horizon, dt, corpus)

@@ -43,6 +43,24 @@ forecaster can be listed, and its missing requirement reported by name, without 
 Overriding ``fit``, ``predict`` or ``tune`` themselves is an error at class creation.
 Run :func:`dysts_bench.forecaster.check_forecaster` on a new class before submitting it.
 
+Pretraining (the ``zero-shot`` track, :mod:`dysts_bench.tracks`) is optional: a class
+may define a public method ::
+
+        def pretrain(self, corpus):
+            ...                         # fit shared weights on the corpus; return None
+
+The runner calls it **once per worker host, before any task**, on the instance built
+from the run's parameters, with a :class:`dysts_bench.corpus.Corpus` (the directory
+written by ``dysts-bench corpus``, ``os.fspath(corpus)``, with ``id``, ``seed``,
+``systems`` and a ``series()`` reader); every task process then starts from a private
+copy of that pretrained instance and calls ``fit``/``predict`` on the held-out
+system's context as usual (no tuning on that track).  ``pretrain`` runs under the
+same guard as the tasks (no dataset, no results).  Records of a pretrained run carry
+``pretrained: true`` and the corpus id and seed, and the run id depends on the corpus.
+A model pretrained elsewhere (a foundation model) declares instead whether its
+pretraining data exclude the held-out systems: ``pretraining_data_disjoint = True``,
+``False`` or ``None`` (unknown, the default), shown on the zero-shot leaderboard.
+
 ``info`` carries only what a forecaster may know about a task: ``dt`` (sampling
 interval), ``pts_per_period`` (samples per dominant period) and ``dim``; the system
 name (``info["system"]``) is added only for classes that declare
@@ -135,6 +153,9 @@ class Forecaster:
     extra: str | None = None
     requires: tuple = ()
     uses_system_name: bool = False
+    #: Self-declared for models pretrained outside the benchmark: True if their pretraining
+    #: data exclude the held-out systems of the zero-shot track, False if not, None unknown.
+    pretraining_data_disjoint: bool | None = None
     param_grid: dict = {}
     _parameter_constraints: dict = {}
 
@@ -158,6 +179,10 @@ class Forecaster:
         check_declaration(cls.__name__, cls._parameter_constraints)
         if cls.family is not None and cls.family not in FAMILIES:
             raise TypeError(f"{cls.__name__}.family must be one of {FAMILIES}, got {cls.family!r}")
+        if "pretrain" in cls.__dict__ and not callable(cls.__dict__["pretrain"]):
+            raise TypeError(f"{cls.__name__}.pretrain must be a method pretrain(self, corpus)")
+        if cls.pretraining_data_disjoint not in (True, False, None):
+            raise TypeError(f"{cls.__name__}.pretraining_data_disjoint must be True, False or None")
         if not isinstance(cls.requires, tuple) or not all(isinstance(r, str) for r in cls.requires):
             raise TypeError(f"{cls.__name__}.requires must be a tuple of import names")
 
@@ -287,6 +312,12 @@ def tunable(cls) -> bool:
     return bool(getattr(cls, "param_grid", None)) or own_tune
 
 
+def pretrains(cls) -> bool:
+    """Whether a forecaster class (or instance) has the optional ``pretrain(corpus)``."""
+    cls = cls if inspect.isclass(cls) else type(cls)
+    return callable(getattr(cls, "pretrain", None))
+
+
 def describe(forecaster: Forecaster) -> dict:
     """Name, version, parameters and flags of a forecaster instance (JSON-able)."""
     cls = type(forecaster)
@@ -300,4 +331,6 @@ def describe(forecaster: Forecaster) -> dict:
         "tunable": tunable(cls),
         "family": getattr(cls, "family", None),
         "multivariate": bool(getattr(cls, "multivariate", True)),
+        "pretrains": pretrains(cls),
+        "pretraining_data_disjoint": getattr(cls, "pretraining_data_disjoint", None),
     }

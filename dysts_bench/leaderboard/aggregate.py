@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..metrics import horizon_lengths
 from ..schema import SCORED
-from .load import horizon_columns
+from .load import RUN_COLUMNS, horizon_columns
 
 TASK = ["system", "series"]
 #: Per-task facts copied to the rows of missing records from another forecaster's record.
@@ -84,10 +84,11 @@ def complete_tasks(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.copy()
     if frame["evaluation"].nunique() > 1:
         raise ValueError(f"one evaluation at a time, got {sorted(frame['evaluation'].unique())}")
-    runs = frame[["forecaster", "name", "run_id", "uses_system_name"]].drop_duplicates("forecaster")
+    run_columns = [c for c in RUN_COLUMNS if c in frame]
+    runs = frame[["forecaster", *run_columns]].drop_duplicates("forecaster")
     tasks = frame[TASK].drop_duplicates()
     grid = runs.merge(tasks, how="cross")
-    out = grid.merge(frame.drop(columns=["name", "run_id", "uses_system_name"]),
+    out = grid.merge(frame.drop(columns=run_columns),
                      on=["forecaster", *TASK], how="left", indicator=True)
     absent = out["_merge"] == "left_only"
     out = out.drop(columns="_merge")
@@ -383,18 +384,22 @@ LONG_TERM = ("d_stsp", "d_h", "corr_dim_error")
 
 def chaos_scope(systems) -> tuple[dict, set]:
     """``({system: chaos label}, systems in scope)``. In scope: the ``chaotic`` systems,
-    or every system while no system of the registry has a label other than
-    ``undetermined`` yet. A name the registry does not know (ad-hoc tasks, tests) is
-    labelled ``unknown`` and kept in scope: there is no label to leave it out by."""
+    or every system while no system of the registry *of the same kind* (flows, maps) has a
+    label other than ``undetermined`` yet (the maps are labelled before the flows). A name
+    the registry does not know (ad-hoc tasks, tests) is labelled ``unknown`` and kept in
+    scope: there is no label to leave it out by."""
     from ..registry import get_system, list_systems
-    labels = {}
+    labels, kinds = {}, {}
     for name in systems:
         try:
-            labels[name] = get_system(name).chaos_label
+            system = get_system(name)
+            labels[name], kinds[name] = system.chaos_label, system.kind
         except Exception:  # noqa: BLE001 - results of a system removed since
-            labels[name] = "unknown"
-    labelled = any(get_system(n).chaos_label != "undetermined" for n in list_systems())
-    scope = {n for n, label in labels.items() if label in ("chaotic", "unknown") or not labelled}
+            labels[name], kinds[name] = "unknown", None
+    labelled = {kind: any(get_system(n).chaos_label != "undetermined" for n in list_systems(kind=kind))
+                for kind in set(kinds.values()) - {None}}
+    scope = {n for n, label in labels.items()
+             if label in ("chaotic", "unknown") or not labelled.get(kinds[n], False)}
     return labels, scope
 
 
@@ -497,7 +502,7 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
     statuses = status_table(part)
     table = pd.DataFrame(index=statuses.index)
     first = part.drop_duplicates("forecaster").set_index("forecaster")
-    for col in ("name", "run_id", "uses_system_name"):
+    for col in (c for c in RUN_COLUMNS if c in first):
         table[col] = first[col]
     table["evaluation"] = evaluation
     table = table.join(statuses)
@@ -585,3 +590,40 @@ def methods(lb: Leaderboard) -> list[str]:
         "show them as missing, not failed; `dysts-bench rescore` recomputes them from stored "
         "forecasts, and runs without stored forecasts must be re-run.",
     ]
+
+
+# ---------------------------------------------------------------------------
+# Tracks: one leaderboard per track
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Section:
+    """One track's part of the leaderboard: its protocol and its :class:`Leaderboard`
+    (None: no results yet, ``note`` says why)."""
+
+    track: str
+    protocol: str
+    board: Leaderboard | None
+    note: str = ""
+
+
+def summarize_tracks(frame: pd.DataFrame, tracks=None, **kwargs) -> list[Section]:
+    """:func:`summarize` of each track (:data:`dysts_bench.tracks.TRACKS`, or those given)
+    over the rows whose ``evaluation`` is that track; a track without results, or without
+    a system in scope, gets a section with no board. ``kwargs`` go to :func:`summarize`
+    (baseline, n_boot, level, seed, messages, scope)."""
+    from ..tracks import PROTOCOLS, TRACKS, check_track
+    sections = []
+    have = set(frame["evaluation"].unique()) if not frame.empty else set()
+    for track in TRACKS if tracks is None else [check_track(t) for t in tracks]:
+        if track not in have:
+            sections.append(Section(track, PROTOCOLS[track], None, "no results yet"))
+            continue
+        try:
+            board = summarize(frame, evaluation=track, **kwargs)
+        except ValueError as exc:  # e.g. no system of the track in scope
+            sections.append(Section(track, PROTOCOLS[track], None, str(exc)))
+            continue
+        sections.append(Section(track, PROTOCOLS[track], board))
+    return sections

@@ -23,15 +23,30 @@ def cmd_leaderboard(args):
         frame, messages = load_results(results, systems=known_systems())
     for text in messages:
         print(f"dysts-bench: warning: {text}", file=sys.stderr)
-    board = summarize(frame, evaluation=args.evaluation, baseline=args.baseline or None,
-                      n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages,
-                      scope=args.scope)
+    kwargs = {"baseline": args.baseline or None, "n_boot": args.n_boot, "level": args.level,
+              "seed": args.seed, "messages": messages, "scope": args.scope}
     formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
-    if args.format in ("terminal", "all"):
-        print_terminal(board)
     files = [f for f in formats if f != "terminal"]
+    results_dir = results if results.is_dir() else None
+    if args.evaluation is not None:  # one evaluation by its label (fresh:SEED, ...)
+        board = summarize(frame, evaluation=args.evaluation, **kwargs)
+        if args.format in ("terminal", "all"):
+            print_terminal(board)
+        for path in write(board, args.out, files, results_dir=results_dir) if files else []:
+            print(f"wrote {path}")
+        return 0
+    return _sections(frame, args, kwargs, files, results_dir)
+
+
+def _sections(frame, args, kwargs, files, results_dir):
+    """The leaderboard track by track (all, or ``--track``)."""
+    from .aggregate import summarize_tracks
+    from .sections import print_sections, write_sections
+    sections = summarize_tracks(frame, None if args.track == "all" else [args.track], **kwargs)
+    if args.format in ("terminal", "all"):
+        print_sections(sections)
     if files:
-        for path in write(board, args.out, files, results_dir=results if results.is_dir() else None):
+        for path in write_sections(sections, args.out, files, results_dir=results_dir):
             print(f"wrote {path}")
     return 0
 
@@ -46,7 +61,11 @@ def add_cli(subparsers):
     p.add_argument("--out", default="leaderboard", help="where README.md, results.csv and index.html go")
     p.add_argument("--format", choices=FORMATS, default="terminal",
                    help="terminal (default: print only), markdown, csv, html, or all (print and write all)")
-    p.add_argument("--evaluation", default="canonical", help="evaluation to rank (default: canonical)")
+    from ..tracks import TRACKS
+    p.add_argument("--track", choices=("all", *TRACKS), default="all",
+                   help="track(s) to show, one section each (default: all; see TRACKS.md)")
+    p.add_argument("--evaluation", default=None,
+                   help="rank one evaluation by its label instead of tracks (e.g. fresh:3)")
     p.add_argument("--baseline", default="naive", help="forecaster that skill is relative to")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default: 0.95)")

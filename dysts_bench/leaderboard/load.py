@@ -25,8 +25,30 @@ HORIZON_METRICS = ("smape", "nrmse")
 VPT_COLUMNS = {"vpt_smape": "smape_running", "vpt_nrmse": "nrmse_pointwise"}
 #: Columns of :func:`records_frame` that describe the task and the run, in order.
 TASK_COLUMNS = ["forecaster", "name", "run_id", "evaluation", "system", "series", "status",
-                "uses_system_name", "dt", "maximum_lyapunov", "horizon_steps", "vpt_smape", "vpt_nrmse",
+                "uses_system_name", "pretrained", "pretraining", "corpus_id", "dt", "maximum_lyapunov", "horizon_steps", "vpt_smape", "vpt_nrmse",
                 "protocol_version", "fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb", "finished_at", "file", "line"]
+
+
+#: Columns that describe the forecaster run (the same on all its rows).
+RUN_COLUMNS = ["name", "run_id", "uses_system_name", "pretrained", "pretraining", "corpus_id"]
+
+
+def pretraining_text(spec: dict) -> str:
+    """What a run's pretraining data are, for the zero-shot flag: whether they could
+    include the held-out systems, and who says so (the runner's check of our corpus, or
+    the model's own declaration, ``pretraining_data_disjoint``)."""
+    disjoint, source = spec.get("pretraining_data_disjoint"), spec.get("disjoint_source")
+    if spec.get("pretrained"):
+        corpus = spec.get("corpus") if isinstance(spec.get("corpus"), dict) else {}
+        where = f"corpus {corpus.get('id', '?')} (seed {corpus.get('seed', '?')})"
+        return f"{where}: disjoint (checked)" if disjoint is True else f"{where}: includes held-out systems"
+    if source == "declared" and disjoint is True:
+        return "disjoint (self-declared)"
+    if source == "declared" and disjoint is False:
+        return "may include held-out systems (self-declared)"
+    if source == "undeclared":
+        return "unknown (not declared)"
+    return "none (fits each context only)"
 
 
 class LeaderboardWarning(UserWarning):
@@ -54,6 +76,13 @@ def result_files(results) -> list[Path]:
             return sorted(p for p in path.glob("*.jsonl") if p.is_file())
         return [path]
     return [Path(p) for p in results]
+
+
+def _pretraining_of(record: dict) -> dict:
+    spec = record.get("forecaster") if isinstance(record.get("forecaster"), dict) else {}
+    corpus = spec.get("corpus") if isinstance(spec.get("corpus"), dict) else {}
+    return {"pretrained": spec.get("pretrained") is True, "pretraining": pretraining_text(spec),
+            "corpus_id": str(corpus["id"]) if corpus.get("id") else None}
 
 
 def _forecaster_of(record: dict, file: Path, lineno: int, messages: list) -> tuple[str, str, bool]:
@@ -117,11 +146,13 @@ def read_records(results) -> tuple[list[dict], list[str]]:
 
 
 def _labels(rows: list[dict]) -> dict:
-    """Display label per run: the forecaster's name, or its run id where one name has several runs."""
+    """Display label per (evaluation, run): the forecaster's name, or its run id where one
+    name has several runs in that evaluation (tracks run the same forecaster under other
+    ids: untuned on zero-shot, pretrained, ...)."""
     runs = {}
     for row in rows:
-        runs.setdefault(row["name"], set()).add(row["run_id"])
-    return {run: (name if len(ids) == 1 else run) for name, ids in runs.items() for run in ids}
+        runs.setdefault((row["evaluation"], row["name"]), set()).add(row["run_id"])
+    return {(ev, run): (name if len(ids) == 1 else run) for (ev, name), ids in runs.items() for run in ids}
 
 
 def records_frame(records, messages: list | None = None,
@@ -134,7 +165,7 @@ def records_frame(records, messages: list | None = None,
     ``h`` (Lyapunov times). Null and non-finite numbers become NaN; what a NaN means (not
     defined, or a failed score) is decided by :mod:`.aggregate` from the status.
     ``forecaster`` is the display label: the name, or the run id where a name has several
-    runs. A task recorded twice for one run keeps its last record (with a warning).
+    runs in one evaluation. A task recorded twice for one run keeps its last record (with a warning).
     """
     messages = [] if messages is None else messages
     rows, seen = {}, {}
@@ -146,7 +177,7 @@ def records_frame(records, messages: list | None = None,
         row = {
             "name": name, "run_id": run_id, "evaluation": str(rec.get("evaluation") or "unknown"),
             "system": rec["system"], "series": str(rec["series"]), "status": str(rec.get("status")),
-            "uses_system_name": uses_name,
+            "uses_system_name": uses_name, **_pretraining_of(rec),
             "dt": _number(rec.get("dt")), "maximum_lyapunov": _number(rec.get("maximum_lyapunov")),
             "horizon_steps": _number(rec.get("horizon")),
             # protocol 2 keys; older records' pointwise VPTs are another rule: not read
@@ -173,7 +204,7 @@ def records_frame(records, messages: list | None = None,
                             f"also at {seen[key]}; the later record is used")
         rows[key], seen[key] = row, f"{file}:{lineno}"
     labels = _labels(list(rows.values()))
-    frame = pd.DataFrame([{"forecaster": labels[r["run_id"]], **r} for r in rows.values()])
+    frame = pd.DataFrame([{"forecaster": labels[(r["evaluation"], r["run_id"])], **r} for r in rows.values()])
     if frame.empty:
         return pd.DataFrame(columns=TASK_COLUMNS)
     score_columns = sorted(c for c in frame.columns if c not in TASK_COLUMNS)
@@ -192,9 +223,10 @@ def horizon_columns(frame: pd.DataFrame, metric: str) -> dict[float, str]:
 
 
 def known_systems() -> set[str]:
-    """Names a record's system may take: the registry's and the shipped dataset's."""
+    """Names a record's system may take: the registry's (flows and maps) and the shipped
+    dataset's."""
     from ..registry import list_systems
-    names = set(list_systems())
+    names = set(list_systems()) | set(list_systems(kind="map"))
     try:
         from ..dataset.load import manifest
         names |= set(manifest()["systems"])
@@ -230,5 +262,5 @@ def load_results(results, horizon_metrics=HORIZON_METRICS, systems=None) -> tupl
     return frame, messages
 
 
-__all__ = ["HORIZON_METRICS", "TASK_COLUMNS", "LeaderboardWarning", "horizon_columns", "known_systems", "load_results",
+__all__ = ["HORIZON_METRICS", "RUN_COLUMNS", "TASK_COLUMNS", "pretraining_text", "LeaderboardWarning", "horizon_columns", "known_systems", "load_results",
            "read_records", "records_frame", "result_files"]

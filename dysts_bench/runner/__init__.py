@@ -100,12 +100,14 @@ from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # 
 from .executors import DaskExecutor, LocalExecutor, _Job
 from .forecasts import forecast_path, save_forecast
 from .isolation import DATA_MODULES, SYSTEM_MODULES, Guard, LeakageError, _default_protect, parse_size
+from .pretraining import PRETRAIN_TIMEOUT, pretraining_facts, pretraining_init
 from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _dataset_protocol, _display_target,
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
 from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
 from .store import ResultStore, _slug, check_forecaster_name, read_results  # noqa: F401 - re-exported
 from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
 from .wire import pack, unpack  # noqa: F401 - re-exported
+from ..tracks import base_track
 
 __all__ = ["run", "add_cli", "RunResult", "Guard", "LeakageError", "STATUSES", "PROTOCOL_VERSION",
            "RECORD_SCHEMA", "adhoc_tasks", "AdhocTask", "read_results", "parse_size"]
@@ -139,7 +141,7 @@ class RunResult:
 def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
         memory="4GB", resume=True, progress=True, params=None, tune=True, train_source=None, isolation="fork",
         protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
-        score_workers=None) -> RunResult:
+        score_workers=None, corpus=None, pretrain_timeout=PRETRAIN_TIMEOUT) -> RunResult:
     """Benchmark one forecaster on ``tasks``; every task in its own process.
 
     Parameters
@@ -185,6 +187,14 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     score_workers : int
         Processes that score forecasts (the parent keeps the futures; workers never see
         them). Default: none (inline) for one worker, else half the usable cores.
+    corpus : path, optional
+        A corpus from ``dysts-bench corpus``: a forecaster with ``pretrain(corpus)`` is
+        pretrained once per worker host before any task (zero-shot track; needs
+        ``isolation="fork"`` and ``tune=False`` on zero-shot tasks). The records say
+        ``pretrained: true`` with the corpus id and seed, and whether the corpus is
+        disjoint from the held-out systems (:mod:`.pretraining`).
+    pretrain_timeout : float
+        Seconds a worker host may spend pretraining.
 
     Returns
     -------
@@ -214,10 +224,12 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     sys_path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
 
     protect_all, protect_system = _default_protect(results_dir, protect)
+    pretrain_init, corpus_info = pretraining_init(corpus, isolation, pretrain_timeout, results_dir)
     init = {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
             "threads": threads, "tag": f"dysts-bench-{run_uuid}",
             "block": DATA_MODULES, "protect": protect_all,
-            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
+            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system,
+            **pretrain_init}
     executor = None
     records, files, skipped = [], [], 0
     prog = None
@@ -238,13 +250,17 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         if do_tune and train_source is None and any(k[0].startswith("adhoc") for k in keys):
             raise ValueError("tuning needs training data: ad-hoc tasks have none in the dataset; "
                              "pass train_source=... or tune=False")
+        if do_tune and any(base_track(k[0]) == "zero-shot" for k in keys):
+            raise ValueError("the zero-shot track is not tuned (a held-out system's training series is "
+                             "not for fitting): pass tune=False (--no-tune)")
+        pretrain_identity, pretrain_record = pretraining_facts(host_meta, fmeta, corpus_info)
         identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
-                    "tune": do_tune, "protocol": PROTOCOL_VERSION}
+                    "tune": do_tune, "protocol": PROTOCOL_VERSION, **pretrain_identity}
         run_id = f"{_slug(check_forecaster_name(fmeta['name']))}-{params_hash(identity)}"
         store = ResultStore(results_dir, run_id, fsync=fsync)
         forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                              "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
-                             "run_id": run_id}
+                             "run_id": run_id, **pretrain_record}
 
         # resume
         existing = {}

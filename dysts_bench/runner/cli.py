@@ -57,30 +57,87 @@ def _memory_size(text: str) -> str:
     return text
 
 
+def _track_of(args) -> str:
+    """``--track``, with ``--noise`` folded into it (``--noise measurement`` is the
+    measurement track; a clash between the two is an error)."""
+    from ..tracks import TRACK_NOISE
+    track = args.track
+    if args.noise not in (None, "none"):
+        by_noise = {"measurement": "measurement", "dynamical": "dynamical"}.get(args.noise)
+        if by_noise is None:
+            raise ValueError(f"--noise must be none, measurement or dynamical, got {args.noise!r}")
+        if track not in (None, by_noise):
+            raise ValueError(f"--noise {args.noise} is the {by_noise} track, not --track {track}")
+        if track is None:
+            print(f"dysts-bench: --noise {args.noise} is folded into --track: running --track {by_noise}")
+        track = by_noise
+    if args.split == "maps":
+        if track not in (None, "maps"):
+            raise ValueError(f"--split maps is the maps track, not --track {track}")
+        track = "maps"
+    track = track or "canonical"
+    if args.noise == "none" and TRACK_NOISE[track] != "none":
+        raise ValueError(f"--noise none contradicts --track {track}")
+    return track
+
+
+def _zero_shot_options(args, track):
+    """``(tune, corpus)``: the zero-shot track is never tuned; ``--corpus`` only there."""
+    if args.corpus and track != "zero-shot":
+        raise ValueError("--corpus pretrains for the zero-shot track: add --track zero-shot")
+    if track == "zero-shot" and args.tune:
+        print("dysts-bench: the zero-shot track is not tuned (held-out training series are not for fitting)")
+        return False, args.corpus
+    return args.tune, args.corpus
+
+
 def cmd_run(args):
     from ..dataset import iter_tasks
     from . import run
-    kwargs = {"split": args.split, "systems": args.systems, "fresh_seed": args.fresh,
+    track = _track_of(args)
+    tune, corpus = _zero_shot_options(args, track)
+    split = "test" if args.split == "maps" else args.split
+    kwargs = {"split": split, "systems": args.systems, "fresh_seed": args.fresh,
               "context_length": args.context_length}
-    if args.noise is not None:
-        kwargs["noise"] = args.noise
+    if track != "canonical":
+        kwargs["track"] = track
     if args.root:
         kwargs["root"] = args.root
     tasks = iter_tasks(**kwargs)
     train_source = None
-    if args.tune:
+    if tune:
         import functools
 
         from ..dataset import load_train
-        train_source = functools.partial(load_train, root=args.root, noise=args.noise)
+        from ..tracks import TRACK_NOISE
+        root = args.root
+        if root is None and track == "maps":
+            from ..dataset.maps import maps_root
+            root = maps_root()
+        noise = TRACK_NOISE[track]
+        train_source = functools.partial(load_train, root=root, noise=None if noise == "none" else noise)
     result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
                  timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
-                 params=_parse_params(args.param), tune=args.tune, train_source=train_source,
+                 params=_parse_params(args.param), tune=tune, train_source=train_source,
                  isolation=args.isolation, protect=[args.root] if args.root else (),
-                 retry_failed=args.retry_failed, threads=args.threads, summary=True)
+                 retry_failed=args.retry_failed, threads=args.threads, summary=True, corpus=corpus,
+                 pretrain_timeout=args.pretrain_timeout)
     for path in result.files:
         print(f"results: {path}")
     return 0
+
+
+def _add_track_options(p):
+    from ..tracks import TRACKS
+    p.add_argument("--track", choices=TRACKS, default=None,
+                   help="evaluation track (default canonical): maps, measurement (noisy context, clean "
+                        "truth), dynamical (noise-driven orbits), zero-shot (held-out systems); see "
+                        "leaderboard/TRACKS.md")
+    p.add_argument("--corpus", default=None, metavar="DIR",
+                   help="zero-shot track: a corpus from `dysts-bench corpus`; a forecaster with "
+                        "pretrain(corpus) is pretrained on it once per worker before any task")
+    p.add_argument("--pretrain-timeout", type=_positive_seconds, default=3600.0,
+                   help="seconds a worker may spend in pretrain (default 3600)")
 
 
 def cmd_forecasters(args):
@@ -107,7 +164,7 @@ def add_cli(subparsers):
                                           "module:ClassName, an entry point or darts:ModelName.")
     p.add_argument("forecaster")
     p.add_argument("--systems", nargs="+", help="systems to run (default: all in the split)")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="test (default), train, or maps (the maps track)")
     p.add_argument("--workers", type=_positive_int, default=1, help="concurrent tasks (or Dask LocalCluster workers)")
     p.add_argument("--scheduler", default=None,
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
@@ -127,9 +184,11 @@ def add_cli(subparsers):
                    help="task processes forked from a clean worker (fast) or fresh interpreters")
     p.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads per task")
     p.add_argument("--context-length", type=int, default=1000)
-    p.add_argument("--noise", default=None, help="dataset noise variant (none, measurement, dynamical)")
+    p.add_argument("--noise", default=None, choices=("none", "measurement", "dynamical"),
+                   help="noise variant: measurement / dynamical are the tracks of those names (--track)")
     p.add_argument("--root", default=None, help="dataset directory (default: the shipped dataset)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_track_options(p)
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("forecasters", help="list the available forecasters")

@@ -29,6 +29,7 @@ class _Host:
 
     def __init__(self, init: dict, startup_timeout: float = 300.0):
         self.init = init
+        startup_timeout = float(init.get("startup_timeout") or startup_timeout)  # pretraining takes longer
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
         self.log = tempfile.TemporaryFile()

@@ -23,7 +23,8 @@ import threading
 import time
 import traceback
 
-from ..forecaster import ForecastShapeError, check_forecast, describe, forecaster_class, jsonable, load_target
+from ..forecaster import (ForecastShapeError, check_forecast, describe, forecaster_class, jsonable, load_target,
+                          pretrains)
 from .isolation import Guard, _bind_to_parent, _limit_memory, _set_pdeathsig
 from .wire import _read_into, _recv_frame, _send_frame, pack, unpack
 
@@ -233,6 +234,28 @@ def _signal_name(num):
         return f"signal {num}"
 
 
+def _pretrain(init, cls):
+    """Zero-shot track: pretrain one instance on the corpus, once, in the worker host
+    (under its guard); returns ``(factory, facts)``. The factory stands in for the class
+    in :func:`_execute`: it hands every task process (a fork of the host) its private
+    copy of the pretrained instance. Without a corpus, or a class without ``pretrain``,
+    the class itself."""
+    if not init.get("corpus") or not pretrains(cls):
+        return cls, {"pretrained": False}
+    from ..corpus import Corpus
+    t0 = time.perf_counter()
+    model = cls(**init["params"])
+    model.pretrain(Corpus(init["corpus"]))
+    params = jsonable(model.get_params())
+
+    def pretrained(**job_params):
+        if jsonable(job_params) != params:
+            raise ValueError(f"a pretrained model runs with the parameters it was pretrained with "
+                             f"({params}), not {jsonable(job_params)}")
+        return model
+    return pretrained, {"pretrained": True, "pretrain_seconds": time.perf_counter() - t0}
+
+
 class _HostState:
     def __init__(self, init, cls, guard, sandbox):
         self.init, self.cls, self.guard, self.sandbox = init, cls, guard, sandbox
@@ -361,11 +384,13 @@ def _host_main(rfd, wfd, parent_pid):
         try:
             cls = _load_guarded(init, guard)
             forecaster = describe(cls(**init["params"]))
+            cls, pretraining = _pretrain(init, cls)
         except BaseException as exc:  # noqa: BLE001
             _send_frame(wfd, pack({"ok": False, "error": _tb(exc)}))
             return
         _send_frame(wfd, pack({"ok": True, "forecaster": forecaster, "load_seconds": time.perf_counter() - t0,
-                               "versions": _versions(), "hardware": _hardware(), "pid": os.getpid()}))
+                               "versions": _versions(), "hardware": _hardware(), "pid": os.getpid(),
+                               **pretraining}))
         state = _HostState(init, cls, guard, sandbox)
         _set_pdeathsig()  # loads libc once, before the first fork
         gc.collect()
