@@ -41,7 +41,7 @@ class PretrainedNVAR(Forecaster):
                               "alpha": [Interval(float, 0, None)], "max_rows": [Interval(int, 10, None)],
                               "margin": [Interval(float, 0, None, closed="right")]}
 
-    def __init__(self, k=4, s=5, alpha=1e-6, max_rows=200_000, margin=1.0):
+    def __init__(self, k=4, s=1, alpha=1e-8, max_rows=200_000, margin=1.0):
         self.k = k
         self.s = s
         self.alpha = alpha

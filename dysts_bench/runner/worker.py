@@ -246,12 +246,12 @@ def _pretrain(init, cls):
     t0 = time.perf_counter()
     model = cls(**init["params"])
     model.pretrain(Corpus(init["corpus"]))
-    params = jsonable(model.get_params())
+    given = jsonable(init["params"])
 
     def pretrained(**job_params):
-        if jsonable(job_params) != params:
+        if jsonable(job_params) != given:
             raise ValueError(f"a pretrained model runs with the parameters it was pretrained with "
-                             f"({params}), not {jsonable(job_params)}")
+                             f"({given}), not {jsonable(job_params)}")
         return model
     return pretrained, {"pretrained": True, "pretrain_seconds": time.perf_counter() - t0}
 
