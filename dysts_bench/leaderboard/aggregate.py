@@ -393,7 +393,7 @@ def chaos_scope(systems) -> tuple[dict, set]:
     for name in systems:
         try:
             system = get_system(name)
-            labels[name], kinds[name] = system.chaos_label, system.kind
+            labels[name], kinds[name] = system.chaos_label, getattr(system, "kind", "flow")
         except Exception:  # noqa: BLE001 - results of a system removed since
             labels[name], kinds[name] = "unknown", None
     labelled = {kind: any(get_system(n).chaos_label != "undetermined" for n in list_systems(kind=kind))

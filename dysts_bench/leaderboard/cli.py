@@ -42,6 +42,8 @@ def _sections(frame, args, kwargs, files, results_dir):
     """The leaderboard track by track (all, or ``--track``)."""
     from .aggregate import summarize_tracks
     from .sections import print_sections, write_sections
+    if frame.empty:
+        raise ValueError("no readable results")
     sections = summarize_tracks(frame, None if args.track == "all" else [args.track], **kwargs)
     if args.format in ("terminal", "all"):
         print_sections(sections)

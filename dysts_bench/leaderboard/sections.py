@@ -74,14 +74,16 @@ def print_sections(sections: list[Section], console=None):
 
 
 def write_sections(sections: list[Section], out_dir, formats, results_dir=None) -> list[Path]:
-    """Every section's files (:func:`.render.write` into :func:`section_dir`) and TRACKS.md."""
+    """Every section's files (:func:`.render.write` into :func:`section_dir`) and, with
+    Markdown among ``formats``, TRACKS.md."""
     from ..atomic import atomic_write
     from .render import write
     written = []
     for sec in sections:
         if sec.board is not None:
             written += write(sec.board, section_dir(out_dir, sec.track), formats, results_dir=results_dir)
+    if "markdown" not in formats:
+        return written
     path = Path(out_dir) / "TRACKS.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, tracks_markdown(sections, out_dir))
     return [*written, path]
