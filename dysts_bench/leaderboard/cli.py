@@ -27,11 +27,19 @@ def cmd_leaderboard(args):
                       n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages)
     formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
     if args.format in ("terminal", "all"):
-        print_terminal(board)
+        print_terminal(board, wide=args.wide)
     files = [f for f in formats if f != "terminal"]
+    if args.system_pages and "html" not in files:
+        files.append("html")
     if files:
-        for path in write(board, args.out, files, results_dir=results if results.is_dir() else None):
-            print(f"wrote {path}")
+        written = write(board, args.out, files, results_dir=results if results.is_dir() else None,
+                        system_pages_from=frame if args.system_pages else None)
+        pages = [p for p in written if p.parent.name == "systems"]
+        if pages:
+            print(f"wrote {len(pages)} system pages to {pages[0].parent}")
+        for path in written:
+            if path not in pages:
+                print(f"wrote {path}")
     return 0
 
 
@@ -50,5 +58,8 @@ def add_cli(subparsers):
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default: 0.95)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.add_argument("--wide", action="store_true", help="terminal: show every column, whatever the width")
+    p.add_argument("--system-pages", action="store_true",
+                   help="also write one HTML page per system into OUT/systems/ (large; not committed)")
     p.set_defaults(func=cmd_leaderboard)
     return subparsers
