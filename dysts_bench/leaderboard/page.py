@@ -106,7 +106,7 @@ def _invariants_view(system) -> dict:
     items = [("dimension", system.dim), ("dt", system.dt), ("dominant period", system.period), *items]
     text = [f"{v:.6g}" if isinstance(v, float) else str(v) for _, v in items]
     return html_view(Table(f"invariants-{system.name}", "Invariants",
-                           [Column("quantity", [k for k, _ in items]), Column("value", text)]))
+                           [Column("quantity", [k.replace("_", " ") for k, _ in items]), Column("value", text)]))
 
 
 def _errors_view(frame, system_name: str) -> dict:
