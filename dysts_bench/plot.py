@@ -230,6 +230,7 @@ def plot_forecast(system: str, series: int, forecast, *, label: str = "forecast"
         ax.plot(np.arange(len(future)) * scale, forecast[:, i], color=FORECAST_COLOR, lw=0.9, label=label)
         ax.axvline(0, color="#999", lw=0.6)
         ax.axvline(vpt * scale, color="#009E73", lw=1.0, ls="--", label=f"VPT = {vpt * scale:.3g} {unit}")
+        ax.set_ylim(*_padded(truth))  # a diverging forecast must not flatten the truth
         ax.set_ylabel(labels[i], fontsize=8)
         ax.tick_params(labelsize=7, labelbottom=i == dims - 1)
         if i == 0:
@@ -242,8 +243,19 @@ def plot_forecast(system: str, series: int, forecast, *, label: str = "forecast"
     draw_attractor(ax, emb_t, emb_labels, color=TRUTH_COLOR, lw=0.4, alpha=0.6)
     finite = np.isfinite(emb_f).all(axis=1)
     draw_attractor(ax, np.where(finite[:, None], emb_f, np.nan), emb_labels, color=FORECAST_COLOR, lw=0.5)
+    for j, setter in enumerate((ax.set_xlim, ax.set_ylim, getattr(ax, "set_zlim", None))[:emb_t.shape[1]]):
+        setter(*_padded(emb_t[:, j]))
     ax.set_title("state space", fontsize=9)
     return fig
+
+
+def _padded(values, margin: float = 0.3) -> tuple[float, float]:
+    """The range of the finite ``values``, widened by ``margin`` of its span on each side."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
+    pad = margin * (hi - lo) or 1.0
+    return lo - pad, hi + pad
 
 
 def forecast_for(results, system: str, series: int, *, forecaster: str | None = None,
@@ -297,7 +309,9 @@ def _rerun(record, system, series, rerun_dir):
     params = fc.get("task_params") or fc.get("params") or {}
     with tempfile.TemporaryDirectory(prefix="dysts-bench-plot-") as tmp:
         out = Path(rerun_dir or tmp)
-        result = run(fc["target"], tasks, out, params=params, progress=False, summary=False)
+        # a built-in is resolved by its name; other targets (file:Class, module:Class) as stored
+        spec = fc["name"] if str(fc.get("target", "")).startswith("builtin:") else fc["target"]
+        result = run(spec, tasks, out, params=params, progress=False, summary=False)
         run_id = result.run_id
         path = stored_forecast(out, run_id, record["evaluation"], system, series)
         if path is None:
