@@ -164,22 +164,33 @@ def scatter_axes(lb: Leaderboard) -> tuple[str, str, str]:
                   f"{y} instead.")
 
 
+def _pretty(column: str) -> str:
+    """``median_smape@24`` -> ``median sMAPE, first 24 Lyapunov times``."""
+    base, _, horizon = column.partition("@")
+    for key, title in METRIC_TITLES.items():
+        base = base.replace(key, title)
+    base = base.replace("_", " ")
+    return f"{base}, first {horizon} Lyapunov times" if horizon else base
+
+
 def scatter_chart(lb: Leaderboard, style: dict) -> tuple[str, str]:
     """Short-term skill (median VPT, right is better) against a long-term statistic (lower
     is better), one labelled point per forecaster. Returns (SVG, note)."""
     xcol, ycol, note = scatter_axes(lb)
-    fig, ax = _figure(6.4, 3.6)
+    fig, ax = _figure(7.2, 3.6)
     xs, ys = lb.table[xcol].astype(float), lb.table[ycol].astype(float)
-    for name in lb.table.index:
+    log = wants_log(ys.to_numpy())
+    for name in lb.table.index:  # named in the legend: labels next to the points collide
         x, y = xs[name], ys[name]
-        if not (np.isfinite(x) and np.isfinite(y)):
-            continue
-        ax.scatter([x], [y], color=style[name]["color"], marker=style[name]["marker"], s=36, zorder=3)
-        ax.annotate(str(name), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
-    if wants_log(ys.to_numpy()):
+        if np.isfinite(x) and np.isfinite(y):
+            ax.scatter([x], [y], color=style[name]["color"], marker=style[name]["marker"], s=40, zorder=3,
+                       label=str(name), edgecolors="white", linewidths=0.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+              ncol=1 if len(lb.table) <= 16 else 2)
+    if log:
         ax.set_yscale("log")
     ax.set_xlabel("short term: median VPT (Lyapunov times, sMAPE < 30) →  better")
-    ax.set_ylabel(f"long term: {ycol} (lower is better)")
+    ax.set_ylabel(f"long term: {_pretty(ycol)}\n(lower is better)")
     ax.grid(True, color="#eee", linewidth=0.6)
     return to_svg(fig), note
 
