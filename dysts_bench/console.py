@@ -67,11 +67,13 @@ def choose_columns(headers, rows, width: int, priority=None, fold=()) -> tuple[l
     return sorted(chosen), widths
 
 
-def make_table(title, headers, rows, *, width=None, wide=False, priority=None, right=(), fold=()):
+def make_table(title, headers, rows, *, width=None, wide=False, priority=None, right=(), fold=(),
+               hint="--wide shows all"):
     """A rich table of ``rows`` (sequences of str) that fits in ``width`` characters.
 
     ``right``: indices of right-aligned (numeric) columns. See :func:`choose_columns` for
-    ``priority`` and ``fold``. Returns ``(table, width_needed)``.
+    ``priority`` and ``fold``; ``hint`` says how to see hidden columns. Returns
+    ``(table, width_needed)``.
     """
     from rich import box
     from rich.table import Table
@@ -81,7 +83,7 @@ def make_table(title, headers, rows, *, width=None, wide=False, priority=None, r
         width = 10 ** 6
     shown, widths = choose_columns(headers, rows, width, priority, fold)
     hidden = [headers[i] for i in range(len(headers)) if i not in shown]
-    caption = f"not shown: {', '.join(hidden)} (--wide shows all)" if hidden else None
+    caption = f"not shown: {', '.join(hidden)} ({hint})" if hidden else None
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False,
                   caption_justify="left", title_justify="left")
     for i in shown:
@@ -94,7 +96,7 @@ def make_table(title, headers, rows, *, width=None, wide=False, priority=None, r
 
 
 def print_table(title, headers, rows, *, console=None, stderr=False, width=None, wide=False,
-                priority=None, right=(), fold=()):
+                priority=None, right=(), fold=(), hint="--wide shows all"):
     """Print :func:`make_table` on ``console`` (default: stdout, or stderr)."""
     from rich.console import Console
     stream = sys.stderr if stderr else sys.stdout
@@ -102,7 +104,7 @@ def print_table(title, headers, rows, *, console=None, stderr=False, width=None,
         width = console.width
     width = terminal_width(stream) if width is None else width
     table, needed = make_table(title, headers, rows, width=width, wide=wide, priority=priority,
-                               right=right, fold=fold)
+                               right=right, fold=fold, hint=hint)
     console = console or Console(file=stream, width=max(needed, width) if wide else width,
                                  highlight=False, soft_wrap=False)
     if wide and console.width < needed:

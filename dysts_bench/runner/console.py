@@ -63,4 +63,5 @@ def print_summary(records, console=None):
     from ..console import print_table
     # headline first: forecaster, ok, median VPT, median sMAPE, other statuses, ...
     print_table("dysts-bench run", SUMMARY_COLUMNS, summary_rows(records), console=console, stderr=True,
-                priority=(0, 3, 6, 5, 4, 2, 1, 7, 8, 9), right=(2, 3, 5, 6, 7, 8, 9), fold=(4,))
+                priority=(0, 3, 6, 5, 4, 2, 1, 7, 8, 9), right=(2, 3, 5, 6, 7, 8, 9), fold=(4,),
+                hint="a wider terminal shows them")
