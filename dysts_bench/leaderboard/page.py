@@ -130,6 +130,8 @@ def write_system_pages(lb: Leaderboard, frame, out_dir, results_dir=None, top: i
     """``out_dir/systems/<name>.html`` (+ PNG pictures) for every system of the leaderboard;
     forecast-against-truth plots of the ``top`` forecasters where their forecasts are stored
     under ``results_dir/.forecasts``. Returns the pages written."""
+    import matplotlib.pyplot as plt
+
     from ..plot import plot_forecast, plot_system, stored_forecast
     from ..registry import get_system
     out = Path(out_dir) / "systems"
@@ -141,6 +143,7 @@ def write_system_pages(lb: Leaderboard, frame, out_dir, results_dir=None, top: i
         system = get_system(name)
         fig = plot_system(name)
         fig.savefig(out / f"{name}.png", dpi=80)
+        plt.close(fig)
         forecasts = []
         for forecaster in list(lb.table.index)[:top]:
             run_id = lb.table.loc[forecaster, "run_id"]
@@ -148,6 +151,7 @@ def write_system_pages(lb: Leaderboard, frame, out_dir, results_dir=None, top: i
             if path is not None:
                 f = plot_forecast(name, 0, np.load(path), label=str(forecaster))
                 f.savefig(out / f"{name}.{forecaster}.png", dpi=80)
+                plt.close(f)
                 forecasts.append({"src": f"{name}.{forecaster}.png",
                                   "caption": f"{forecaster} against the truth (series 0)"})
         html_text = env.get_template("system.html.j2").render(
@@ -156,8 +160,6 @@ def write_system_pages(lb: Leaderboard, frame, out_dir, results_dir=None, top: i
         page = out / f"{name}.html"
         page.write_text(html_text)
         pages.append(page)
-    import matplotlib.pyplot as plt
-    plt.close("all")
     return pages
 
 
