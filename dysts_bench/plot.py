@@ -15,7 +15,6 @@ Delay systems are stored in the dataset as delay embeddings already (columns ``x
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 
 import numpy as np

@@ -428,7 +428,8 @@ def test_scatter_uses_a_long_term_column_when_there_is_one(board):
     x, y, note = scatter_axes(board)
     assert x == "median_vpt_smape" and y == "median_smape@4" and "No long-term" in note
     import dataclasses
-    table = board.table.assign(median_D_stsp=np.linspace(1, 2, len(board.table)))
+    table = board.table.assign(mean_rank_D_stsp=1.0, median_D_stsp=np.linspace(1, 2, len(board.table)),
+                               median_D_stsp_low=0.5, median_power_spectrum_error=1.0)
     x, y, note = scatter_axes(dataclasses.replace(board, table=table))
     assert y == "median_D_stsp" and note == ""
 

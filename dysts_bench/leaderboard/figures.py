@@ -12,6 +12,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 
 from .aggregate import Leaderboard
 
@@ -45,7 +46,8 @@ def colors(n: int) -> list[str]:
 def styles(names) -> dict:
     """Forecaster -> ``{"color", "marker"}``, fixed by its position in ``names``."""
     names = list(names)
-    return {n: {"color": c, "marker": MARKERS[i % len(MARKERS)]} for i, (n, c) in enumerate(zip(names, colors(len(names))))}
+    return {n: {"color": c, "marker": MARKERS[i % len(MARKERS)]}
+            for i, (n, c) in enumerate(zip(names, colors(len(names))))}
 
 
 def wants_log(values) -> bool:
@@ -142,13 +144,18 @@ def _finite(values):
 
 
 def long_term_column(table) -> str | None:
-    """The aggregate column of a long-term (attractor) statistic, if the table has one."""
-    for key in LONG_TERM_KEYS:
-        for col in table.columns:
-            if key in col.lower() and not col.endswith(("_low", "_high", "_tasks")):
-                if np.isfinite(table[col].astype(float)).any():
-                    return col
-    return None
+    """The aggregate column of a long-term (attractor) statistic, if the table has one: by
+    :data:`LONG_TERM_KEYS` order, a median before other columns, ranks and skills last."""
+    candidates = []
+    for col in table.columns:
+        name = str(col).lower()
+        keys = [i for i, key in enumerate(LONG_TERM_KEYS) if key in name]
+        if not keys or name.endswith(("_low", "_high", "_tasks")):
+            continue
+        values = pd.to_numeric(table[col], errors="coerce")
+        if np.isfinite(values.to_numpy(dtype=float)).any():
+            candidates.append((min(keys), not name.startswith("median"), "rank" in name or "skill" in name, col))
+    return min(candidates)[3] if candidates else None
 
 
 def scatter_axes(lb: Leaderboard) -> tuple[str, str, str]:
