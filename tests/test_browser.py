@@ -68,7 +68,7 @@ def page(tmp_path_factory):
     rng = np.random.default_rng(5)
     recs = [record(name, f"Sys{i}", s, smape=float(rng.uniform(5, 150)) * (1 + k),
                    hsmape=np.sort(rng.uniform(5, 150, 4) * (1 + 10 * k)).tolist(), vpt=float(rng.uniform(0, 3)))
-            for k, name in enumerate(("naive", "zeta", "alpha", "mid")) for i in range(6) for s in range(2)]
+            for k, name in enumerate(("naive", "darts_exponential_smoothing", "alpha", "mid")) for i in range(6) for s in range(2)]
     path = tmp_path_factory.mktemp("page") / "index.html"
     path.write_text(render_html(summarize(frame_of(recs), n_boot=50)))
     return path
@@ -96,3 +96,37 @@ def test_screenshot_is_not_blank(page, tmp_path, width):
     gray = pixels.mean(axis=2)
     assert gray.std() > 10 and (gray < 128).mean() > 0.005  # text and lines, not a blank page
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50  # colours of the charts and swatches
+
+
+HARNESS = """<!DOCTYPE html><html><body>
+<iframe id="f" src="index.html" style="width:%dpx;height:900px;border:0"></iframe><pre id="out">pending</pre>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var d = this.contentDocument, w = this.contentWindow, t = d.getElementById("summary");
+  var svgs = Array.prototype.map.call(d.querySelectorAll("svg"), function (s) { return s.getBoundingClientRect().width; });
+  document.getElementById("out").textContent = JSON.stringify({inner: w.innerWidth,
+    scroll: d.documentElement.scrollWidth, svgs: svgs, table: t.getBoundingClientRect().width,
+    box: t.parentNode.getBoundingClientRect().width});
+});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_layout_fits_the_window(page, tmp_path, width):
+    """Measured in the browser (the page in an iframe of the given width): nothing overflows
+    the window, the charts scale down, and the summary table fits at 1400 px (on a phone
+    it scrolls inside its own box)."""
+    import json
+    import re
+    harness = page.parent / f"harness-{width}.html"
+    harness.write_text(HARNESS % width)
+    dom = _chromium(tmp_path, "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom",
+                    harness.as_uri())
+    m = re.search(r'<pre id="out">([^<]*)</pre>', dom)
+    assert m and m.group(1) != "pending", dom[-500:]
+    layout = json.loads(m.group(1))
+    assert layout["scroll"] <= layout["inner"]
+    assert len(layout["svgs"]) >= 4 and max(layout["svgs"]) <= layout["inner"]
+    assert layout["box"] <= layout["inner"]
+    if width >= 1400:
+        assert layout["table"] <= layout["box"] + 1
