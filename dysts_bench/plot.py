@@ -162,8 +162,8 @@ def gallery(out_dir, systems=None, n: int | None = 3000, dpi: int = 60) -> Path:
         fig = plt.figure(figsize=(3, 3))
         ax = _attractor_axes(fig, 111, emb.shape[1])
         draw_attractor(ax, emb, emb_labels, lw=0.4)
-        ax.set_title(name, fontsize=9)
-        ax.tick_params(labelsize=5)
+        ax.set_axis_off()  # small multiples: the shape only; the name is the caption
+        fig.subplots_adjust(0, 0, 1, 1)
         fig.savefig(out / f"{name}.png", dpi=dpi)
         plt.close(fig)
         cards.append(f'<figure><img src="{html.escape(name)}.png" alt="{html.escape(name)}" loading="lazy">'
