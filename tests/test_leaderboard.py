@@ -18,6 +18,13 @@ from dysts_bench.leaderboard.aggregate import complete_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "leaderboard" / "results"
+try:  # the HTML page needs the plot extra; Markdown, CSV and the terminal do not
+    import jinja2  # noqa: F401
+    import matplotlib  # noqa: F401
+    HAVE_PLOT = True
+except ImportError:
+    HAVE_PLOT = False
+needs_plot = pytest.mark.skipif(not HAVE_PLOT, reason="the HTML page needs the plot extra (jinja2, matplotlib)")
 HORIZONS = [0.5, 1, 2, 4]
 
 
@@ -231,7 +238,8 @@ def test_unknown_status_unknown_forecaster_and_nan_scores_do_not_crash(tmp_path)
     assert t.loc["mystery", "failed"] == 1 and "nan 1" in t.loc["mystery", "statuses"]
     # a NaN score in a scored record is worst: rank 2 of 2 on B, as on the failed A
     assert t.loc["mystery", "mean_rank_smape"] == pytest.approx((2 + 2 + 1.5) / 3)
-    assert "unknown status" in render_markdown(board) and "unknown status" in render_html(board)
+    assert "unknown status" in render_markdown(board)
+    assert not HAVE_PLOT or "unknown status" in render_html(board)
 
 
 # ---------------------------------------------------------------------------
@@ -282,6 +290,7 @@ def board():
     return summarize(frame_of(recs), n_boot=200)
 
 
+@needs_plot
 def test_html_is_valid_self_contained_and_has_a_row_per_forecaster(board):
     page = render_html(board)
     checker = _Checker()
@@ -322,7 +331,8 @@ def test_csv_is_one_row_per_forecaster_and_rendering_is_deterministic(board):
     for col in ("median_vpt_smape", "mean_rank_smape", "skill_smape", "skill_smape_low", "skill_smape_high",
                 "median_smape@1", "median_fit_seconds", "failed", "statuses"):
         assert col in table.columns
-    assert render_html(board) == render_html(board) and render_markdown(board) == render_markdown(board)
+    assert render_markdown(board) == render_markdown(board)
+    assert not HAVE_PLOT or render_html(board) == render_html(board)
 
 
 # ---------------------------------------------------------------------------
@@ -330,6 +340,7 @@ def test_csv_is_one_row_per_forecaster_and_rendering_is_deterministic(board):
 # ---------------------------------------------------------------------------
 
 
+@needs_plot
 def test_cli_end_to_end_on_a_copy_of_the_results(tmp_path, capsys):
     src = sorted(RESULTS.glob("*.canonical.jsonl"))
     if not src:

@@ -31,6 +31,12 @@ def cmd_leaderboard(args):
     files = [f for f in formats if f != "terminal"]
     if args.system_pages and "html" not in files:
         files.append("html")
+    if "html" in files and not _have_plot_extra():
+        message = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
+        if args.format != "all":
+            raise SystemExit(f"dysts-bench: error: {message}")
+        print(f"dysts-bench: warning: {message}; not written", file=sys.stderr)
+        files.remove("html")
     if files:
         written = write(board, args.out, files, results_dir=results if results.is_dir() else None,
                         system_pages_from=frame if args.system_pages else None)
@@ -41,6 +47,11 @@ def cmd_leaderboard(args):
             if path not in pages:
                 print(f"wrote {path}")
     return 0
+
+
+def _have_plot_extra() -> bool:
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("jinja2", "matplotlib"))
 
 
 def add_cli(subparsers):
