@@ -28,6 +28,14 @@ def _environment():
                               trim_blocks=False, lstrip_blocks=False)
 
 
+def markdown_inline(text: str):
+    """One paragraph of Markdown as HTML (markdown-it-py, which rich already depends on;
+    raw HTML in the text is escaped, not passed through)."""
+    import markupsafe
+    from markdown_it import MarkdownIt
+    return markupsafe.Markup(MarkdownIt("commonmark", {"html": False}).renderInline(text))
+
+
 def _sort_key(value) -> str | None:
     if value is None:
         return None
@@ -66,7 +74,7 @@ def render_html(lb: Leaderboard, system_links=()) -> str:
     """A single self-contained page: inline CSS, a small inline script for sorting, inline
     SVG charts. ``system_links``: (name, relative href) of per-system pages to link."""
     from . import figures
-    from .render import _header_lines, _md_inline, methods, tables
+    from .render import _header_lines, methods, tables
     style = figures.styles(lb.table.index)
     colors = {str(k): v["color"] for k, v in style.items()}
     all_tables = tables(lb)
@@ -78,20 +86,17 @@ def render_html(lb: Leaderboard, system_links=()) -> str:
     scatter, note = figures.scatter_chart(lb, style)
     qs = sorted(lb.horizons[metric]) if metric else []
     context = {
-        "evaluation": lb.evaluation, "header": _md_inline(" ".join(_header_lines(lb))),
+        "evaluation": lb.evaluation, "header": markdown_inline(" ".join(_header_lines(lb))),
         "summary": html_view(all_tables[0], colors),
         "other_tables": [html_view(t, colors) for t in all_tables[1:]],
         "horizon_figures": horizon_figures,
         "panels": figures.panels_chart(lb, metric, style) if metric else "",
         "band": f"{qs[0]:.0%}–{qs[-1]:.0%}" if qs else "", "baseline": lb.baseline,
         "scatter": scatter, "scatter_note": note,
-        "methods": [_md_inline(p) for p in methods(lb)],
+        "methods": [markdown_inline(p) for p in methods(lb)],
         "files": [Path(f).name for f in lb.files], "warnings": lb.warnings,
         "system_links": list(system_links),
     }
-    # _md_inline output is already escaped HTML
-    import markupsafe
-    context["header"] = markupsafe.Markup(context["header"])
     return _environment().get_template("index.html.j2").render(**context)
 
 

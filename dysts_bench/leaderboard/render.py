@@ -278,15 +278,6 @@ def render_csv(lb: Leaderboard) -> str:
     return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n")
 
 
-def _md_inline(text: str) -> str:
-    """Escape, then the little Markdown used in :func:`methods` (**bold**, *em*, `code`)."""
-    import re
-    out = html.escape(text)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    out = re.sub(r"\*(.+?)\*", r"<em>\1</em>", out)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
-
-
 def render_html(lb: Leaderboard, system_links=()) -> str:
     """The self-contained HTML page (see :mod:`.page`; needs the ``plot`` extra)."""
     from .page import render_html as render
