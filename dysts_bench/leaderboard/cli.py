@@ -28,12 +28,31 @@ def cmd_leaderboard(args):
                       scope=args.scope)
     formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
     if args.format in ("terminal", "all"):
-        print_terminal(board)
+        print_terminal(board, wide=args.wide)
     files = [f for f in formats if f != "terminal"]
+    if args.system_pages and "html" not in files:
+        files.append("html")
+    if "html" in files and not _have_plot_extra():
+        message = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
+        if args.format != "all":
+            raise SystemExit(f"dysts-bench: error: {message}")
+        print(f"dysts-bench: warning: {message}; not written", file=sys.stderr)
+        files.remove("html")
     if files:
-        for path in write(board, args.out, files, results_dir=results if results.is_dir() else None):
-            print(f"wrote {path}")
+        written = write(board, args.out, files, results_dir=results if results.is_dir() else None,
+                        system_pages_from=frame if args.system_pages else None)
+        pages = [p for p in written if p.parent.name == "systems"]
+        if pages:
+            print(f"wrote {len(pages)} system pages to {pages[0].parent}")
+        for path in written:
+            if path not in pages:
+                print(f"wrote {path}")
     return 0
+
+
+def _have_plot_extra() -> bool:
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("jinja2", "matplotlib"))
 
 
 def add_cli(subparsers):
@@ -54,5 +73,8 @@ def add_cli(subparsers):
     p.add_argument("--scope", choices=("chaotic", "all"), default="chaotic",
                    help="systems in the aggregates: those labelled chaotic (all while none is labelled; "
                         "default) or all")
+    p.add_argument("--wide", action="store_true", help="terminal: show every column, whatever the width")
+    p.add_argument("--system-pages", action="store_true",
+                   help="also write one HTML page per system into OUT/systems/ (large; not committed)")
     p.set_defaults(func=cmd_leaderboard)
     return subparsers

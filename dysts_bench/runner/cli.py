@@ -88,14 +88,8 @@ def cmd_forecasters(args):
     builtins = builtin_forecasters()
     rows = [(name, "built-in" if name in builtins else "entry point", _display_target(target))
             for name, target in sorted(available_forecasters().items())]
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(title=f"{len(rows)} forecasters")
-    for col in ("name", "source", "target"):
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    from ..console import print_table
+    print_table(f"{len(rows)} forecasters", ["name", "source", "target"], rows, fold=(2,))
     return 0
 
 
