@@ -90,7 +90,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecaster import params_hash, public_info, resolve_spec
+from ..forecaster import params_hash, resolve_spec
 from .cli import add_cli, cmd_forecasters, cmd_run  # noqa: F401 - re-exported
 from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # noqa: F401 - re-exported
 from .executors import DaskExecutor, LocalExecutor, _Job
@@ -99,7 +99,9 @@ from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _datase
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
 from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
 from .store import ResultStore, _atomic_write, _slug, read_results  # noqa: F401 - re-exported
-from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
+from .sandbox import choose as choose_sandbox
+from .sandbox import hidden_paths, make_undumpable
+from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, forecaster_info, task_hash
 from .wire import pack, unpack  # noqa: F401 - re-exported
 
 __all__ = ["run", "add_cli", "RunResult", "Guard", "LeakageError", "STATUSES", "PROTOCOL_VERSION",
@@ -134,7 +136,7 @@ class RunResult:
 def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
         memory="4GB", resume=True, progress=True, params=None, tune=False, train_source=None, isolation="fork",
         protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
-        score_workers=None) -> RunResult:
+        score_workers=None, sandbox="auto") -> RunResult:
     """Benchmark one forecaster on ``tasks``; every task in its own process.
 
     Parameters
@@ -177,6 +179,9 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     score_workers : int
         Processes that score forecasts (the parent keeps the futures; workers never see
         them). Default: none (inline) for one worker, else half the usable cores.
+    sandbox : "auto", "bwrap" or "none"
+        The OS sandbox of worker hosts (see :mod:`.sandbox`); without it records are
+        marked ``verified: false``.
 
     Returns
     -------
@@ -189,6 +194,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     if isolation == "fork" and not hasattr(os, "fork"):
         isolation = "spawn"
     spec = resolve_spec(forecaster_spec, params)
+    sandbox_kind = choose_sandbox(sandbox)
+    make_undumpable()  # no task can read the futures through /proc/<runner>/mem
     memory_bytes = parse_size(memory)
     timeout = float(timeout)
     if not timeout > 0:
@@ -205,7 +212,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
 
     protect_all, protect_system = _default_protect(results_dir, protect)
     init = {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
-            "threads": threads, "tag": f"dysts-bench-{run_uuid}",
+            "threads": threads, "tag": f"dysts-bench-{run_uuid}", "sandbox": sandbox_kind,
+            "hide": hidden_paths(results_dir, protect) if sandbox_kind == "bwrap" else [],
             "block": DATA_MODULES, "protect": protect_all,
             "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
     executor = None
@@ -227,11 +235,14 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         do_tune = bool(tune) and fmeta["tunable"]
         identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                     "tune": do_tune, "protocol": PROTOCOL_VERSION}
+        origin = fmeta.get("origin", "builtin")
+        if origin != "builtin":  # a foreign class cannot share a built-in's run id (built-in ids unchanged)
+            identity["origin"] = origin
         run_id = f"{_slug(fmeta['name'])}-{params_hash(identity)}"
         store = ResultStore(results_dir, run_id, fsync=fsync)
         forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                              "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
-                             "run_id": run_id}
+                             "run_id": run_id, "origin": origin}
 
         # resume
         existing = {}
@@ -267,7 +278,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
                 tinfo = {**dict(tinfo), "system": system}
                 job = {"op": "tune", "train": np.ascontiguousarray(train, dtype=np.float64),
                        "valid": np.ascontiguousarray(valid, dtype=np.float64),
-                       "info": public_info(tinfo, uses_system_name=uses_name), "params": spec.params}
+                       "info": forecaster_info(tinfo, uses_name), "params": spec.params}
                 tune_jobs.append(_Job((evaluation, system), {"op": "tune", "timeout": timeout, "memory": memory_bytes,
                                                              "max_values": 0},
                                       pickle.dumps(job, protocol=5)))
@@ -288,7 +299,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             params = dict(spec.params)
             if trec and trec.get("status") == "ok" and trec.get("params"):
                 params.update(trec["params"])
-            job = {"op": "predict", "context": context, "info": public_info(info, uses_system_name=uses_name),
+            job = {"op": "predict", "context": context, "info": forecaster_info(info, uses_name),
                    "horizon": len(future), "params": params}
             header = {"op": "predict", "timeout": timeout, "memory": memory_bytes,
                       "max_values": future.size}
@@ -301,6 +312,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
                   "dataset_protocol_version": _dataset_protocol(), "run_uuid": run_uuid,
                   "forecaster": forecaster_record, "versions": host_meta.get("versions", {}),
                   "scoring_versions": _scoring_versions(), "hardware": host_meta.get("hardware", {}),
+                  "sandbox": sandbox_kind, "verified": sandbox_kind == "bwrap",
+                  "info_time_unit": "model" if uses_name else "period",
                   "limits": {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
                              "executor": "local" if scheduler is None else "dask"}}
         pending = collections.deque()
