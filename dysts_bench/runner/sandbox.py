@@ -149,7 +149,10 @@ def host_command(argv, hidden, scratch) -> list[str]:
            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
     for path in hidden:
         cmd += ["--tmpfs", path]
+    # numba's on-disk cache must be writable: a private one (declared physics forecasters
+    # recompile the integrators once per host; nothing planted there outlives the host)
     cmd += ["--bind", scratch, scratch, "--chdir", scratch, "--setenv", "TMPDIR", scratch,
+            "--setenv", "NUMBA_CACHE_DIR", os.path.join(scratch, "numba"),
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--"]
     return cmd + list(argv)
 
