@@ -28,6 +28,7 @@ marked ``sandbox: "none"``, ``verified: false``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 import signal
@@ -153,13 +154,35 @@ def host_command(argv, hidden, scratch) -> list[str]:
     # recompile the integrators once per host; nothing planted there outlives the host)
     cmd += ["--bind", scratch, scratch, "--chdir", scratch, "--setenv", "TMPDIR", scratch,
             "--setenv", "NUMBA_CACHE_DIR", os.path.join(scratch, "numba"),
+            "--setenv", "DYSTS_BENCH_CACHE_DIR", os.path.join(scratch, "compile-cache"),
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--"]
     return cmd + list(argv)
 
 
 def new_scratch() -> str:
-    """A private writable directory for one sandboxed host (removed by the parent)."""
-    return tempfile.mkdtemp(prefix="dysts-bench-sandbox-")
+    """A private writable directory for one sandboxed host (removed by the parent): a
+    copy of the compile cache (``compile-cache``; the real one is hidden, so nothing
+    planted there outlives the host) and numba's caches of this package and of that copy
+    (``numba``: the in-tree ones are read-only in the sandbox), so that a forecaster that
+    integrates the equations does not recompile them."""
+    scratch = tempfile.mkdtemp(prefix="dysts-bench-sandbox-")
+    copy = Path(scratch, "compile-cache")
+    try:
+        shutil.copytree(cache_dir(), copy, ignore=shutil.ignore_patterns("*.tmp"), symlinks=False)
+    except (OSError, shutil.Error):
+        copy.mkdir(exist_ok=True)
+    numba_dir = Path(scratch, "numba")
+    for root in (Path(__file__).resolve().parents[1], copy):
+        for cache in root.glob("**/__pycache__"):
+            files = [f for f in cache.iterdir() if f.suffix in (".nbi", ".nbc")]
+            if files:  # numba's NUMBA_CACHE_DIR layout: <parent name>_<sha1 of the source directory>
+                source_dir = os.path.abspath(cache.parent)
+                tag = hashlib.sha1(source_dir.encode()).hexdigest()
+                dest = numba_dir / f"{os.path.basename(source_dir)}_{tag}"
+                dest.mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    shutil.copy2(f, dest / f.name)
+    return scratch
 
 
 # -- inside the host ----------------------------------------------------------------------
