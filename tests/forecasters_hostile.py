@@ -67,8 +67,10 @@ class Hostile(Forecaster):
                 raise RuntimeError(f"GOT {pq.read_table(path).num_rows} rows of {path}")
 
     def _dir_fd(self):
-        fd = os.open(self.data_dir, os.O_RDONLY)
-        names = os.listdir(fd)
+        """Open the (unprotected) parent, then the data directory relative to it: the
+        audit hook sees only the relative name."""
+        parent = os.open(os.path.dirname(self.data_dir), os.O_RDONLY)
+        names = os.listdir(os.open(os.path.basename(self.data_dir), os.O_RDONLY, dir_fd=parent))
         if names:
             raise RuntimeError(f"GOT a listing of the data directory: {names[:3]}")
 

@@ -121,6 +121,23 @@ def cache_dir() -> Path:
     return Path(os.environ.get("DYSTS_BENCH_CACHE_DIR", Path.home() / ".cache" / "dysts-bench")).resolve()
 
 
+def _git_dirs(dot_git: Path) -> list[Path]:
+    """For a worktree (``.git`` is a file ``gitdir: ...``): its git dir and the common one."""
+    try:
+        text = dot_git.read_text() if dot_git.is_file() else ""
+    except OSError:
+        return []
+    if not text.startswith("gitdir:"):
+        return []
+    gitdir = (dot_git.parent / text.split(":", 1)[1].strip()).resolve()
+    out = [gitdir]
+    try:
+        out.append((gitdir / (gitdir / "commondir").read_text().strip()).resolve())
+    except OSError:
+        pass
+    return out
+
+
 def hidden_paths(results_dir, extra=()) -> list[str]:
     """Directories that are absent inside the sandbox (replaced by an empty tmpfs):
     the dataset files, the results, the compile cache, the checkout's ``.git`` and
@@ -131,7 +148,7 @@ def hidden_paths(results_dir, extra=()) -> list[str]:
     items = [pkg / "data", Path(results_dir), cache_dir(), *map(Path, extra)]
     root = project_root()
     if root is not None:
-        items += [root / ".git", root / "leaderboard"]
+        items += [root / ".git", root / "leaderboard", *_git_dirs(root / ".git")]
     try:
         cache_dir().mkdir(parents=True, exist_ok=True)
     except OSError:
