@@ -29,6 +29,15 @@ def _files_under(root):
     return out
 
 
+def _disarm_guard():
+    """Switch the in-process guard off (issue 16: four attributes of sys.meta_path[0].guard)."""
+    for finder in list(sys.meta_path):
+        guard = getattr(finder, "guard", None)
+        if guard is not None:
+            guard.modules, guard.exact, guard.prefixes, guard.kill = (), [], [], False
+            guard.notice_fd = None
+
+
 class Hostile(Forecaster):
     name = "hostile"
     version = "1"
@@ -41,6 +50,8 @@ class Hostile(Forecaster):
     def fit(self, context, *, dt, info=None):
         self.last = context[-1]
         route = ROUTES[int(round(context[0, 0]))]
+        if not route.startswith("honest"):
+            _disarm_guard()  # the in-process guard is no boundary: every route starts without it
         getattr(self, "_" + route, lambda: None)()
         return self
 
@@ -50,12 +61,7 @@ class Hostile(Forecaster):
     # -- routes to the future ----------------------------------------------------------
 
     def _guard_off(self):
-        """Switch the in-process guard off, then load the dataset the normal way."""
-        for finder in list(sys.meta_path):
-            guard = getattr(finder, "guard", None)
-            if guard is not None:
-                guard.modules, guard.exact, guard.prefixes, guard.kill = (), [], [], False
-                guard.notice_fd = None
+        """With the guard switched off, load the dataset the normal way."""
         from dysts_bench.dataset import iter_tasks
         task = next(iter(iter_tasks(systems=["Lorenz"])))
         raise RuntimeError(f"GOT the future of Lorenz: {task.future[:1]}")
@@ -75,7 +81,7 @@ class Hostile(Forecaster):
             raise RuntimeError(f"GOT a listing of the data directory: {names[:3]}")
 
     def _subprocess_cwd(self):
-        out = subprocess.run(["sh", "-c", "ls -R . | head -5; cat _manifest.json | head -c 100"],
+        out = subprocess.run(["sh", "-c", "ls -A; head -c 100 _manifest.json"],
                              cwd=self.data_dir, capture_output=True).stdout
         if out.strip():
             raise RuntimeError(f"GOT {out[:100]!r}")
@@ -208,10 +214,7 @@ class PhysicsOracle(Forecaster):
     name = "physics_oracle"
 
     def fit(self, context, *, dt, info=None):
-        for finder in list(sys.meta_path):
-            guard = getattr(finder, "guard", None)
-            if guard is not None:
-                guard.modules, guard.exact, guard.prefixes, guard.kill = (), [], [], False
+        _disarm_guard()
         from dysts_bench.registry import get_system, list_systems
         from dysts_bench.trajectory import sampling_interval
         self.last, self.dt, self.ppp = context[-1], dt, info["pts_per_period"]
