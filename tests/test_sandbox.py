@@ -158,3 +158,29 @@ def test_physics_oracle_cannot_identify_the_system(tmp_path):
     assert model.system == "Lorenz"
     forecast = model.predict(50)
     assert np.abs(forecast - tasks[0].future[:50]).max() < 1e-2 * np.abs(tasks[0].future[:50]).max()
+
+
+def test_ctrl_c_ends_a_run_cleanly_and_keeps_finished_records(tmp_path):
+    import signal
+    import subprocess
+    import time
+    results = tmp_path / "results"
+    bad = ROOT / "tests" / "forecasters_bad.py"
+    code = ("import sys; from dysts_bench.cli import main; sys.exit(main(['run', sys.argv[1], '--systems', "
+            "'Lorenz', 'Rossler', '--param', 'delay=0.4', '--results', sys.argv[2], '--quiet', '--no-tune', "
+            "'--context-length', '100']))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code, f"{bad}:SlowNaive", str(results)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    for _ in range(1200):  # wait for the first finished task (no wall-clock assertion)
+        if any((results / ".tasks").rglob("*.json")) if (results / ".tasks").exists() else False:
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"interrupted" in err
+    lines = [json.loads(line) for f in results.glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert lines and all(rec["status"] == "ok" for rec in lines)

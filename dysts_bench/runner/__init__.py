@@ -216,7 +216,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             "hide": hidden_paths(results_dir, protect) if sandbox_kind == "bwrap" else [],
             "block": DATA_MODULES, "protect": protect_all,
             "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
-    executor = None
+    executor = store = None
     records, files, skipped = [], [], 0
     prog = None
     scoring = None
@@ -341,6 +341,12 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             executor.close(kill=interrupted)
         if scoring is not None:
             scoring.close()
+        if interrupted and store is not None:  # keep what finished in the run files too
+            for evaluation in sorted({k[0] for k in keys}):
+                try:
+                    store.consolidate(evaluation)
+                except Exception:  # noqa: BLE001 - the per-task records are on disk anyway
+                    pass
     order = {k: i for i, k in enumerate(keys)}
     records.sort(key=lambda r: order.get((r["evaluation"], r["system"], r["series"]), 0))
     result = RunResult(run_id=run_id, forecaster=forecaster_record, records=records, files=files,
