@@ -24,7 +24,8 @@ HORIZON_METRICS = ("smape", "nrmse")
 #: Columns of :func:`records_frame` that describe the task and the run, in order.
 TASK_COLUMNS = ["forecaster", "name", "run_id", "evaluation", "system", "series", "status",
                 "uses_system_name", "dt", "maximum_lyapunov", "horizon_steps", "vpt_smape", "vpt_nrmse",
-                "fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb", "finished_at", "file", "line"]
+                "fit_seconds", "predict_seconds", "wall_seconds", "cpu_seconds", "peak_rss_mb", "verified", "finished_at",
+                "file", "line"]
 
 
 class LeaderboardWarning(UserWarning):
@@ -149,7 +150,9 @@ def records_frame(records, messages: list | None = None,
             "horizon_steps": _number(rec.get("horizon")),
             **{f"vpt_{m}": _number(vpt[m].get("lyapunov_times") if isinstance(vpt.get(m), dict) else None)
                for m in ("smape", "nrmse")},
-            **{k: _number(rec.get(k)) for k in ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb")},
+            **{k: _number(rec.get(k)) for k in ("fit_seconds", "predict_seconds", "wall_seconds", "cpu_seconds",
+                                                "peak_rss_mb")},
+            "verified": rec.get("verified") is True,  # run inside the OS sandbox (runner/sandbox.py)
             "finished_at": rec.get("finished_at") if isinstance(rec.get("finished_at"), str) else None,
             "file": str(file), "line": lineno,
         }
