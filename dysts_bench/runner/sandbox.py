@@ -140,12 +140,15 @@ def _git_dirs(dot_git: Path) -> list[Path]:
 
 def hidden_paths(results_dir, extra=()) -> list[str]:
     """Directories that are absent inside the sandbox (replaced by an empty tmpfs):
-    the dataset files, the results, the compile cache, the checkout's ``.git`` and
-    ``leaderboard/``, and ``extra``. Only existing directories can be covered; the
+    the dataset files and package, the results, the compile cache, the checkout's ``.git``
+    and ``leaderboard/``, and ``extra``. Only existing directories can be covered; the
     compile cache is created first so that a forecaster compiling systems gets a private,
     empty, writable one (nothing it writes survives the host)."""
+    from .isolation import _default_protect
     pkg = Path(__file__).resolve().parents[1]
-    items = [pkg / "data", Path(results_dir), cache_dir(), *map(Path, extra)]
+    guarded = [str(p).rstrip("*").rstrip(os.sep) for p in _default_protect(results_dir, extra)[0]]
+    # (the guard's list includes the dataset package: its generator reproduces the canonical data)
+    items = [pkg / "data", Path(results_dir), cache_dir(), *map(Path, extra), *map(Path, guarded)]
     root = project_root()
     if root is not None:
         items += [root / ".git", root / "leaderboard", *_git_dirs(root / ".git")]
