@@ -170,25 +170,37 @@ def host_command(argv, hidden, scratch) -> list[str]:
            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
     for path in hidden:
         cmd += ["--tmpfs", path]
-    # numba's on-disk cache must be writable: a private one (declared physics forecasters
-    # recompile the integrators once per host; nothing planted there outlives the host)
-    cmd += ["--bind", scratch, scratch, "--chdir", scratch, "--setenv", "TMPDIR", scratch,
+    # the only writable place; numba's and the compile cache are private ones in it, seeded
+    # from a read-only view of the real compile cache (seed_caches)
+    cmd += ["--bind", scratch, scratch]
+    if cache_dir().is_dir():
+        cmd += ["--ro-bind", str(cache_dir()), os.path.join(scratch, _CACHE_SOURCE)]
+    cmd += ["--chdir", scratch, "--setenv", "TMPDIR", scratch,
             "--setenv", "NUMBA_CACHE_DIR", os.path.join(scratch, "numba"),
             "--setenv", "DYSTS_BENCH_CACHE_DIR", os.path.join(scratch, "compile-cache"),
+            "--setenv", "DYSTS_BENCH_SANDBOX_SCRATCH", scratch,
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--"]
     return cmd + list(argv)
 
 
+_CACHE_SOURCE = "compile-cache-source"  # in the scratch: the real compile cache, read-only
+
+
 def new_scratch() -> str:
-    """A private writable directory for one sandboxed host (removed by the parent): a
-    copy of the compile cache (``compile-cache``; the real one is hidden, so nothing
-    planted there outlives the host) and numba's caches of this package and of that copy
-    (``numba``: the in-tree ones are read-only in the sandbox), so that a forecaster that
-    integrates the equations does not recompile them."""
+    """A private writable directory for one sandboxed host (removed by the parent)."""
     scratch = tempfile.mkdtemp(prefix="dysts-bench-sandbox-")
-    copy = Path(scratch, "compile-cache")
+    os.mkdir(os.path.join(scratch, _CACHE_SOURCE))  # mount point
+    return scratch
+
+
+def seed_caches(scratch) -> None:
+    """In a host whose forecaster integrates the equations: a private copy of the compile
+    cache (``compile-cache``; nothing planted there outlives the host) and numba's caches
+    of this package and of that copy (``numba``; the in-tree ones are read-only here), so
+    that nothing is recompiled. Run inside the sandbox, once per host."""
+    source, copy = Path(scratch, _CACHE_SOURCE), Path(scratch, "compile-cache")
     try:
-        shutil.copytree(cache_dir(), copy, ignore=shutil.ignore_patterns("*.tmp"), symlinks=False)
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.tmp"), dirs_exist_ok=True)
     except (OSError, shutil.Error):
         copy.mkdir(exist_ok=True)
     numba_dir = Path(scratch, "numba")
@@ -202,7 +214,6 @@ def new_scratch() -> str:
                 dest.mkdir(parents=True, exist_ok=True)
                 for f in files:
                     shutil.copy2(f, dest / f.name)
-    return scratch
 
 
 # -- inside the host ----------------------------------------------------------------------
@@ -237,8 +248,33 @@ def _stat_fields(pid):
     return int(rest[1]), int(rest[2])
 
 
+def _children(pid) -> list[int] | None:
+    """Direct children of ``pid`` (all its threads), or None if the kernel does not say."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                out += [int(c) for c in fh.read().split()]
+    except FileNotFoundError:
+        return None if os.path.exists(f"/proc/{pid}") else []  # no such file, or the process is gone
+    except (OSError, ValueError):
+        pass
+    return out
+
+
 def tree_pids(root_pid) -> list[int]:
     """Every descendant of ``root_pid`` (the host: its task and any orphan it adopted)."""
+    out, todo = [], [root_pid]
+    while todo:
+        kids = _children(todo.pop())
+        if kids is None:  # no /proc/<pid>/task/<tid>/children: scan every process
+            return _tree_pids_by_scan(root_pid)
+        out += kids
+        todo += kids
+    return out
+
+
+def _tree_pids_by_scan(root_pid) -> list[int]:
     children = {}
     for name in os.listdir("/proc"):
         if name.isdigit():

@@ -26,7 +26,7 @@ import traceback
 
 from ..forecaster import ForecastShapeError, check_forecast, describe, forecaster_class, jsonable, load_target
 from .isolation import Guard, _bind_to_parent, _limit_memory, _set_pdeathsig
-from .sandbox import MAX_PROCESSES, harden_host, kill_tree, private_memory, tree_memory, tree_pids
+from .sandbox import MAX_PROCESSES, harden_host, kill_tree, private_memory, seed_caches, tree_memory, tree_pids
 from .wire import _read_into, _recv_frame, _send_frame, pack, unpack
 
 _ERROR_CHARS = 6000
@@ -138,6 +138,8 @@ def _load_guarded(init, guard):
     cls = forecaster_class(load_target(init["target"]))
     if not declares_system_name(cls):
         guard.tighten(init["block_unless_system_name"], init["protect_unless_system_name"])
+    elif os.environ.get("DYSTS_BENCH_SANDBOX_SCRATCH"):
+        seed_caches(os.environ["DYSTS_BENCH_SANDBOX_SCRATCH"])  # compiled equations, without recompiling
     return cls
 
 
