@@ -184,3 +184,14 @@ def test_ctrl_c_ends_a_run_cleanly_and_keeps_finished_records(tmp_path):
     assert b"Traceback" not in err and b"interrupted" in err
     lines = [json.loads(line) for f in results.glob("*.jsonl") for line in f.read_text().splitlines()]
     assert lines and all(rec["status"] == "ok" for rec in lines)
+
+
+@needs_bwrap
+def test_a_forecaster_file_in_a_hidden_directory_is_a_clear_error(tmp_path):
+    from dysts_bench.forecaster import ForecasterSpecError
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "mine.py").write_text((ROOT / "tests" / "forecasters_hostile.py").read_text())
+    with pytest.raises(ForecasterSpecError, match="which the sandbox hides"):
+        run(f"{results / 'mine.py'}:ForeignNaive", route_tasks(["honest"]), results, progress=False,
+            sandbox="bwrap")

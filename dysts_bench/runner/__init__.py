@@ -40,9 +40,16 @@ Process model
 
 Leak prevention
 ---------------
+0. *The OS sandbox* (:mod:`.sandbox`, bubblewrap) is the security boundary: each worker
+   host and its tasks run in their own PID, mount and network namespaces as nobody, with
+   the dataset, results, ``.git``, ``leaderboard/`` and compile cache absent and the rest
+   read-only. Without bubblewrap runs fall back to what follows, with a warning, and
+   records say ``sandbox: "none"``, ``verified: false``. Items 3 and 4 are friendly early
+   errors for honest mistakes, not a boundary (README, "Threat model").
 1. *By construction.* A task process receives the context, the public ``info``
    (``dt``, ``pts_per_period``, ``dim``, plus ``system`` only for ``uses_system_name``
-   entries) and the forecaster's target and parameters: no future, no file path, no
+   entries; time in units of the dominant period for the others, so ``dt`` does not
+   identify the system: :func:`.tasks.forecaster_info`) and the forecaster's target and parameters: no future, no file path, no
    series index, seed or evaluation kind. The parent keeps the future and scores.
 2. *Fresh evaluation.* ``--fresh SEED`` evaluates on initial conditions drawn at run time;
    their futures exist only in the parent's memory, so no lookup of shipped or
@@ -90,7 +97,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecaster import params_hash, resolve_spec
+from ..forecaster import ForecasterSpecError, params_hash, resolve_spec
 from .cli import add_cli, cmd_forecasters, cmd_run  # noqa: F401 - re-exported
 from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # noqa: F401 - re-exported
 from .executors import DaskExecutor, LocalExecutor, _Job
@@ -111,6 +118,20 @@ __all__ = ["run", "add_cli", "RunResult", "Guard", "LeakageError", "STATUSES", "
 # ---------------------------------------------------------------------------
 # run()
 # ---------------------------------------------------------------------------
+
+def _hidden_for(target: str, results_dir, protect) -> list[str]:
+    """The paths the sandbox hides; an error if the forecaster's own file is among them."""
+    hidden = hidden_paths(results_dir, protect)
+    path = target.rpartition(":")[0]
+    if path.endswith(".py"):
+        real = os.path.realpath(path)
+        for h in hidden:
+            if real == h or real.startswith(h.rstrip(os.sep) + os.sep):
+                raise ForecasterSpecError(f"forecaster file {path} is inside {h}, which the sandbox hides "
+                                          "from forecasters (data, results, .git, leaderboard/, caches): "
+                                          "move it elsewhere")
+    return hidden
+
 
 @dataclass
 class RunResult:
@@ -213,7 +234,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     protect_all, protect_system = _default_protect(results_dir, protect)
     init = {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
             "threads": threads, "tag": f"dysts-bench-{run_uuid}", "sandbox": sandbox_kind,
-            "hide": hidden_paths(results_dir, protect) if sandbox_kind == "bwrap" else [],
+            "hide": _hidden_for(spec.target, results_dir, protect) if sandbox_kind == "bwrap" else [],
             "block": DATA_MODULES, "protect": protect_all,
             "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
     executor = store = None

@@ -139,7 +139,7 @@ def _git_dirs(dot_git: Path) -> list[Path]:
 
 
 def hidden_paths(results_dir, extra=()) -> list[str]:
-    """Directories that are absent inside the sandbox (replaced by an empty tmpfs):
+    """Paths that are absent inside the sandbox (an empty tmpfs, or /dev/null for a file):
     the dataset files and package, the results, the compile cache, the checkout's ``.git``
     and ``leaderboard/``, and ``extra``. Only existing directories can be covered; the
     compile cache is created first so that a forecaster compiling systems gets a private,
@@ -159,7 +159,7 @@ def hidden_paths(results_dir, extra=()) -> list[str]:
     out = []
     for item in items:
         real = os.path.realpath(item)
-        if os.path.isdir(real) and real not in out and real != "/":
+        if os.path.exists(real) and real not in out and real != "/":
             out.append(real)
     return out
 
@@ -168,8 +168,8 @@ def host_command(argv, hidden, scratch) -> list[str]:
     """The bubblewrap command line that runs ``argv`` (a worker host) in the sandbox."""
     cmd = [_bwrap_works() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
-    for path in hidden:
-        cmd += ["--tmpfs", path]
+    for path in hidden:  # a directory becomes an empty tmpfs, a file an empty one
+        cmd += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
     # the only writable place; numba's and the compile cache are private ones in it, seeded
     # from a read-only view of the real compile cache (seed_caches)
     cmd += ["--bind", scratch, scratch]
