@@ -19,7 +19,7 @@ from dysts_bench.forecaster import Forecaster
 
 ROUTES = ["honest", "guard_off", "parquet_in_c", "dir_fd", "subprocess_cwd", "git_show", "runner_mem",
           "host_fd", "perf_counter", "write_results", "modify_source", "plant_cache", "setsid_grandchild",
-          "memory_split", "kill_runner", "honest_after"]
+          "memory_split", "kill_runner", "network", "honest_after"]
 
 
 def _files_under(root):
@@ -43,9 +43,10 @@ class Hostile(Forecaster):
     version = "1"
 
     def __init__(self, data_dir="", results_dir="", project_root="", cache_dir="", runner_pid=0, marker="",
-                 canary=""):
+                 canary="", port=0):
         self.data_dir, self.results_dir, self.project_root = data_dir, results_dir, project_root
         self.cache_dir, self.runner_pid, self.marker, self.canary = cache_dir, runner_pid, marker, canary
+        self.port = port
 
     def fit(self, context, *, dt, info=None):
         self.last = context[-1]
@@ -167,6 +168,15 @@ class Hostile(Forecaster):
         procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
         for p in procs:
             p.wait()
+
+    def _network(self):
+        """Reach a server the test listens with on the machine's loopback."""
+        import socket
+        try:
+            with socket.create_connection(("127.0.0.1", int(self.port)), timeout=5) as conn:
+                raise RuntimeError(f"GOT a connection to the runner's machine: {conn.getpeername()}")
+        except OSError:
+            pass
 
     def _kill_runner(self):
         try:

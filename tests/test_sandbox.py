@@ -34,14 +34,24 @@ def route_tasks(routes, horizon=10):
     return tasks
 
 
-def hostile_params(tmp_path, results):
-    return {"data_dir": str(ROOT / "dysts_bench" / "data"), "results_dir": str(results),
+@pytest.fixture
+def listener():
+    """A TCP server on this machine's loopback (what a sandboxed task must not reach)."""
+    import socket
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        yield srv.getsockname()[1]
+
+
+def hostile_params(tmp_path, results, port=0):
+    return {"port": port, "data_dir": str(ROOT / "dysts_bench" / "data"), "results_dir": str(results),
             "project_root": str(ROOT), "cache_dir": str(S.cache_dir()), "runner_pid": os.getpid(),
             "marker": f"dysts-bench-test-grandchild-{tmp_path.name}", "canary": str(tmp_path / "canary.py")}
 
 
 @needs_bwrap
-def test_no_hostile_route_obtains_the_future_or_corrupts_anything(tmp_path):
+def test_no_hostile_route_obtains_the_future_or_corrupts_anything(tmp_path, listener):
     results = tmp_path / "results"
     first = run("naive", route_tasks(["honest"]), results, progress=False, sandbox="bwrap")
     before = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
@@ -50,7 +60,7 @@ def test_no_hostile_route_obtains_the_future_or_corrupts_anything(tmp_path):
     source = ROOT / "dysts_bench" / "runner" / "records.py"
     source_stat = source.stat()
     planted = S.cache_dir() / "planted.py"
-    params = hostile_params(tmp_path, results)
+    params = hostile_params(tmp_path, results, listener)
     res = run(f"{HOSTILE}:Hostile", route_tasks(ROUTES), results, params=params, progress=False,
               timeout=30, memory="250MB", sandbox="bwrap")
     recs = {r["system"]: r for r in res.records}
@@ -62,7 +72,7 @@ def test_no_hostile_route_obtains_the_future_or_corrupts_anything(tmp_path):
     assert recs["guard_off"]["status"] == "error"
     for route in ("parquet_in_c", "dir_fd", "subprocess_cwd", "git_show", "runner_mem", "host_fd",
                   "write_results", "modify_source", "plant_cache", "setsid_grandchild", "kill_runner",
-                  "honest", "honest_after"):
+                  "network", "honest", "honest_after"):
         # the guard is switched off first: the sandbox alone stops the route
         assert recs[route]["status"] in ("ok", "error"), (route, recs[route]["error"])
     # a patched clock cannot make the cost negative; the cost comes from the parent
@@ -81,18 +91,19 @@ def test_no_hostile_route_obtains_the_future_or_corrupts_anything(tmp_path):
     assert first.records[0]["status"] == "ok"
 
 
-def test_without_the_sandbox_runs_are_marked_unverified(tmp_path, monkeypatch):
+def test_without_the_sandbox_runs_are_marked_unverified(tmp_path, monkeypatch, listener):
     """The fallback: a warning, records marked ``sandbox: none``, ``verified: false``;
     and a route the sandbox stops (listing the data directory) does get through."""
     monkeypatch.setenv("DYSTS_BENCH_SANDBOX", "none")
     results = tmp_path / "results"
-    res = run(f"{HOSTILE}:Hostile", route_tasks(["honest", "dir_fd", "parquet_in_c", "guard_off"]), results,
-              params=hostile_params(tmp_path, results), progress=False, timeout=30)
+    res = run(f"{HOSTILE}:Hostile", route_tasks(["honest", "dir_fd", "parquet_in_c", "guard_off", "network"]),
+              results, params=hostile_params(tmp_path, results, listener), progress=False, timeout=30)
     recs = {r["system"]: r for r in res.records}
     assert all(r["sandbox"] == "none" and r["verified"] is False for r in recs.values())
     assert "GOT a listing of the data directory" in recs["dir_fd"]["error"]
     assert "RuntimeError: GOT" in recs["parquet_in_c"]["error"]
     assert "GOT the future of Lorenz" in recs["guard_off"]["error"]
+    assert "GOT a connection" in recs["network"]["error"]
 
 
 def test_sandbox_choice_is_validated(monkeypatch):
