@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from ..forecaster import ForecasterSpecError
-from .sandbox import host_command, new_scratch, tree_pids
+from .sandbox import host_command, new_scratch, tree_memory, tree_pids
 from .wire import _recv_frame, _send_frame, _write_all, pack, unpack
 from .worker import _HOST_BOOT, _LOG_CHARS, _tb
 
@@ -103,16 +104,23 @@ class _Host:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def execute(self, header: dict, payload: bytes, wait: float) -> tuple[bytes, float | None]:
-        """The host's reply and the CPU seconds the host and its task tree used meanwhile,
-        read by this (parent) process from the kernel: the host reaps the task tree."""
+    def execute(self, header: dict, payload: bytes, wait: float) -> tuple[bytes, dict]:
+        """The host's reply, and what this (parent) process measured meanwhile from the
+        kernel: CPU seconds of the host and the task trees it reaped, and the peak private
+        memory of the task tree, sampled while the task runs longer than 0.1 s."""
         try:
             cpu0 = tree_cpu_seconds(self.host_pid)
             _send_frame(self.w, pickle.dumps({**header, "nbytes": len(payload)}))
             _write_all(self.w, payload)
-            reply = _recv_frame(self.r, deadline=time.monotonic() + wait)
+            deadline, period, peak = time.monotonic() + wait, 0.1, 0
+            while not select.select([self.r], [], [], max(0.0, min(period, deadline - time.monotonic())))[0]:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError
+                peak = max(peak, tree_memory(tree_pids(self.host_pid)))
+                period = min(2 * period, 0.5)
+            reply = _recv_frame(self.r, deadline=deadline)
             cpu1 = tree_cpu_seconds(self.host_pid)
-            return reply, (None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
+            return reply, {"cpu": None if cpu0 is None or cpu1 is None else cpu1 - cpu0, "peak_memory": peak}
         except (OSError, EOFError, TimeoutError, ValueError) as exc:
             self.close(kill=True)
             raise _HostDied(f"worker host died ({type(exc).__name__}): {self.log_tail()}") from None
@@ -153,6 +161,7 @@ class _Job:
     task: object = None
     wall: float | None = None  # seconds, measured by the parent
     cpu: float | None = None  # CPU seconds of the host and its task tree, read by the parent
+    peak_memory: int = 0  # peak private bytes of the task tree, sampled by the parent
 
 
 def _wait_for(init, header) -> float:
@@ -170,7 +179,8 @@ def _host_reply(host_factory, get_host, set_host, job: _Job, init) -> bytes:
             set_host(host)
         t0 = time.perf_counter()
         try:
-            reply, job.cpu = host.execute(job.header, job.payload, _wait_for(init, job.header))
+            reply, measured = host.execute(job.header, job.payload, _wait_for(init, job.header))
+            job.cpu, job.peak_memory = measured["cpu"], measured["peak_memory"]
             return reply
         finally:
             job.wall = time.perf_counter() - t0

@@ -101,7 +101,7 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         "tuning": None if not tuned_run else (None if trec is None else
                                               {k: trec.get(k) for k in ("status", "params", "seconds", "error")}),
         **_timings(meta, host, job),
-        "peak_rss_mb": None if _num(host.get("peak_rss_bytes")) is None else host["peak_rss_bytes"] / 2**20,
+        "peak_rss_mb": _peak_mb(host, job),
         "memory_limit_mb": None if _num(meta.get("memory_limit_bytes")) is None
         else meta["memory_limit_bytes"] / 2**20,
         "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "attractor": None,
@@ -109,6 +109,14 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return record, pending
+
+
+def _peak_mb(host, job):
+    """Peak memory of the task tree (MB): the host's measure, or the parent's own samples
+    of the tree when higher (module code of the forecaster runs in the host)."""
+    values = [v for v in (_num(host.get("peak_rss_bytes")), _num(getattr(job, "peak_memory", None) or None))
+              if v is not None]
+    return max(values) / 2**20 if values else None
 
 
 def _timings(meta, host, job) -> dict:
