@@ -136,6 +136,8 @@ def cost_table(lb: Leaderboard) -> Table:
     t = lb.table
     return Table("cost", "Cost", [
         Column("forecaster", _labels(lb), priority=0),
+        _num_column("median task s", t["median_task_seconds"], ".3g",
+                    "wall time per task measured by the runner (fit + predict + process start)", priority=1),
         _num_column("median fit s", t["median_fit_seconds"], ".3g"),
         _num_column("median predict s", t["median_predict_seconds"], ".3g"),
         _num_column("median peak MB", t["median_peak_rss_mb"], ".0f",

@@ -73,11 +73,18 @@ def cmd_run(args):
 
         from ..dataset import load_train
         train_source = functools.partial(load_train, root=args.root, noise=args.noise)
-    result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
-                 timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
-                 params=_parse_params(args.param), tune=args.tune, train_source=train_source,
-                 isolation=args.isolation, protect=[args.root] if args.root else (),
-                 retry_failed=args.retry_failed, threads=args.threads, summary=True)
+    try:
+        result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
+                     timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
+                     params=_parse_params(args.param), tune=args.tune, train_source=train_source,
+                     isolation=args.isolation, protect=[args.root] if args.root else (),
+                     retry_failed=args.retry_failed, threads=args.threads, summary=True,
+                     sandbox=getattr(args, "sandbox", "auto"))
+    except KeyboardInterrupt:  # Ctrl-C: workers are stopped, finished tasks are already on disk
+        import sys
+        print(f"\ninterrupted: finished tasks are kept in {args.results}; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
     for path in result.files:
         print(f"results: {path}")
     return 0
@@ -110,6 +117,8 @@ def add_cli(subparsers):
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip tasks already in the results (default)")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, rerun tasks that did not finish ok")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="OS sandbox of the task processes (bubblewrap); without it records are unverified")
     p.add_argument("--fresh", type=int, metavar="SEED", default=None,
                    help="evaluate on fresh initial conditions drawn from SEED at run time")
     p.add_argument("--results", default="leaderboard/results", help="results directory")
