@@ -12,6 +12,7 @@ _EXPORTS = {
     "System": ".registry", "get_system": ".registry", "list_systems": ".registry",
     "load_registry": ".registry", "compile_system": ".compile",
     "make_trajectory": ".trajectory", "Forecaster": ".forecaster", "check_forecaster": ".forecaster",
+    "plot_system": ".plot", "plot_forecast": ".plot",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

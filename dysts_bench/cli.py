@@ -8,17 +8,6 @@ from pathlib import Path
 
 
 
-def _table(title, columns, rows):
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*[str(x) for x in row])
-    Console(width=max(100, min(200, 20 * len(columns)))).print(table)
-
-
 def _parse_filters(items):
     filters = {}
     for item in items or []:
@@ -45,7 +34,9 @@ def cmd_systems(args):
             or ("map" if s.kind == "map" else "-")
         lam = s.maximum_lyapunov
         rows.append((name, s.dim, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
-    _table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows)
+    from .console import print_table
+    print_table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows,
+                wide=args.wide, right=(1, 3, 4), priority=(0, 1, 4, 3, 2), fold=(2,))
 
 
 def cmd_show(args):
@@ -185,6 +176,61 @@ def add_zero_shot_cli(sub):
     p.add_argument("--annotate", action="store_true", help="recompute invariants into maps.json")
     p.add_argument("--data", action="store_true", help="rewrite dysts_bench/data_maps")
     p.set_defaults(func=cmd_maps)
+def cmd_plot(args):
+    from .plot import plot_system
+    out = Path(args.out or f"{args.name}.png")
+    if out.suffix not in (".png", ".svg", ".pdf"):
+        raise SystemExit(f"--out must end in .png, .svg or .pdf, got {out.name}")
+    plot_system(args.name, args.n, series=args.series).savefig(out, dpi=args.dpi)
+    print(f"wrote {out}")
+
+
+def cmd_gallery(args):
+    from .plot import gallery
+    index = gallery(args.dir, args.systems or None, n=args.n)
+    print(f"wrote {index}")
+
+
+def cmd_plot_forecast(args):
+    import numpy as np
+
+    from .plot import forecast_for, plot_forecast
+    if args.forecast:
+        forecast, label = np.load(args.forecast), args.forecaster or Path(args.forecast).stem
+    else:
+        forecast, label = forecast_for(args.results, args.system, args.series, forecaster=args.forecaster,
+                                       evaluation=args.evaluation)
+    out = Path(args.out or f"{args.system}-{args.series}-{label}.png")
+    plot_forecast(args.system, args.series, forecast, label=label).savefig(out, dpi=args.dpi)
+    print(f"wrote {out}")
+
+
+def _add_plot_commands(sub):
+    """``plot``, ``gallery`` and ``plot-forecast`` (need the ``plot`` extra)."""
+    p = sub.add_parser("plot", help="picture of a system: attractor and time series (PNG/SVG)")
+    p.add_argument("name")
+    p.add_argument("--out", help="FILE.png, .svg or .pdf (default: NAME.png)")
+    p.add_argument("--n", type=int, default=None, help="samples to draw (default: the whole test series)")
+    p.add_argument("--series", type=int, default=0, help="test series of the dataset (default: 0)")
+    p.add_argument("--dpi", type=int, default=100)
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("gallery", help="small pictures of every system and an index.html")
+    p.add_argument("dir")
+    p.add_argument("--systems", nargs="+", help="systems (default: all in the dataset)")
+    p.add_argument("--n", type=int, default=3000, help="samples per picture")
+    p.set_defaults(func=cmd_gallery)
+
+    p = sub.add_parser("plot-forecast", help="a stored (or re-run) forecast against the truth")
+    p.add_argument("results", help="results directory or one run file (.jsonl)")
+    p.add_argument("--system", required=True)
+    p.add_argument("--series", type=int, required=True)
+    p.add_argument("--forecaster", help="forecaster name or run id (when RESULTS holds several)")
+    p.add_argument("--forecast", help="a forecast .npy (horizon, dim) to plot instead")
+    p.add_argument("--evaluation", default="canonical")
+    p.add_argument("--out", help="FILE.png or .svg (default: SYSTEM-SERIES-FORECASTER.png)")
+    p.add_argument("--dpi", type=int, default=100)
+    p.set_defaults(func=cmd_plot_forecast)
 
 
 def build_parser():
@@ -194,6 +240,7 @@ def build_parser():
     p = sub.add_parser("systems", help="list the registered systems")
     p.add_argument("--filter", action="append", metavar="KEY=VALUE",
                    help="e.g. dim=4, delay=true, hamiltonian=true (repeatable)")
+    p.add_argument("--wide", action="store_true", help="show every column, whatever the terminal width")
     p.set_defaults(func=cmd_systems)
 
     p = sub.add_parser("show", help="equations, parameters, invariants and citation of a system")
@@ -229,6 +276,7 @@ def build_parser():
     from .leaderboard import add_cli as add_leaderboard_cli
     add_leaderboard_cli(sub)
     add_zero_shot_cli(sub)
+    _add_plot_commands(sub)
     return parser
 
 

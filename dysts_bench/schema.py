@@ -5,7 +5,8 @@ import it without pulling in the runner.
 """
 
 #: Version of the scoring protocol (what a record means); bump when scores would change.
-PROTOCOL_VERSION = "2"  # 2: running-sMAPE and pointwise-nRMSE VPTs, long-term statistics, float32 forecasts
+PROTOCOL_VERSION = "2"  # 2: running-sMAPE and pointwise-nRMSE VPTs, long-term statistics, float32 forecasts,
+#                        dt in units of the dominant period for entries that do not declare uses_system_name
 #: Version of the record layout.
 RECORD_SCHEMA = 1
 #: Every status a task record can have.

@@ -114,11 +114,8 @@ def _dask_client(scheduler):
 def _progress(total, enabled):
     if not enabled:
         return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc="generate", unit="system")
+    from ..console import ProgressBar
+    return ProgressBar(total, "generate")
 
 
 def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, workers=1,
@@ -139,7 +136,7 @@ def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, wo
         Run on Dask instead: a scheduler address (``tcp://host:port``), a ``Client`` or a
         cluster object (``LocalCluster``, ...). Workers must see ``out_dir``.
     progress : bool
-        Show a progress bar (tqdm).
+        Show a progress bar (rich).
     overwrite : bool
         Allow replacing a dataset generated with a different configuration.
     retry_failed : bool

@@ -26,16 +26,40 @@ def cmd_leaderboard(args):
     kwargs = {"baseline": args.baseline or None, "n_boot": args.n_boot, "level": args.level,
               "seed": args.seed, "messages": messages, "scope": args.scope}
     formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
-    files = [f for f in formats if f != "terminal"]
+    files = _file_formats(args, formats)
     results_dir = results if results.is_dir() else None
     if args.evaluation is not None:  # one evaluation by its label (fresh:SEED, ...)
         board = summarize(frame, evaluation=args.evaluation, **kwargs)
         if args.format in ("terminal", "all"):
-            print_terminal(board)
-        for path in write(board, args.out, files, results_dir=results_dir) if files else []:
-            print(f"wrote {path}")
+            print_terminal(board, wide=args.wide)
+        if files:
+            _report(write(board, args.out, files, results_dir=results_dir,
+                          system_pages_from=frame if args.system_pages else None))
         return 0
     return _sections(frame, args, kwargs, files, results_dir)
+
+
+def _file_formats(args, formats) -> list:
+    """The file formats to write (html only with the plot extra)."""
+    files = [f for f in formats if f != "terminal"]
+    if args.system_pages and "html" not in files:
+        files.append("html")
+    if "html" in files and not _have_plot_extra():
+        message = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
+        if args.format != "all":
+            raise SystemExit(f"dysts-bench: error: {message}")
+        print(f"dysts-bench: warning: {message}; not written", file=sys.stderr)
+        files.remove("html")
+    return files
+
+
+def _report(written):
+    pages = [p for p in written if p.parent.name == "systems"]
+    if pages:
+        print(f"wrote {len(pages)} system pages to {pages[0].parent}")
+    for path in written:
+        if path not in pages:
+            print(f"wrote {path}")
 
 
 def _sections(frame, args, kwargs, files, results_dir):
@@ -46,11 +70,16 @@ def _sections(frame, args, kwargs, files, results_dir):
         raise ValueError("no readable results")
     sections = summarize_tracks(frame, None if args.track == "all" else [args.track], **kwargs)
     if args.format in ("terminal", "all"):
-        print_sections(sections)
+        print_sections(sections, wide=args.wide)
     if files:
-        for path in write_sections(sections, args.out, files, results_dir=results_dir):
-            print(f"wrote {path}")
+        _report(write_sections(sections, args.out, files, results_dir=results_dir,
+                               system_pages_from=frame if args.system_pages else None))
     return 0
+
+
+def _have_plot_extra() -> bool:
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("jinja2", "matplotlib"))
 
 
 def add_cli(subparsers):
@@ -75,5 +104,8 @@ def add_cli(subparsers):
     p.add_argument("--scope", choices=("chaotic", "all"), default="chaotic",
                    help="systems in the aggregates: those labelled chaotic (all while none is labelled; "
                         "default) or all")
+    p.add_argument("--wide", action="store_true", help="terminal: show every column, whatever the width")
+    p.add_argument("--system-pages", action="store_true",
+                   help="also write one HTML page per system into OUT/systems/ (large; not committed)")
     p.set_defaults(func=cmd_leaderboard)
     return subparsers

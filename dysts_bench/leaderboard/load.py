@@ -25,8 +25,10 @@ HORIZON_METRICS = ("smape", "nrmse")
 VPT_COLUMNS = {"vpt_smape": "smape_running", "vpt_nrmse": "nrmse_pointwise"}
 #: Columns of :func:`records_frame` that describe the task and the run, in order.
 TASK_COLUMNS = ["forecaster", "name", "run_id", "evaluation", "system", "series", "status",
-                "uses_system_name", "pretrained", "pretraining", "corpus_id", "dt", "maximum_lyapunov", "horizon_steps", "vpt_smape", "vpt_nrmse",
-                "protocol_version", "fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb", "finished_at", "file", "line"]
+                "uses_system_name", "pretrained", "pretraining", "corpus_id", "dt", "maximum_lyapunov",
+                "horizon_steps", "vpt_smape", "vpt_nrmse",
+                "protocol_version", "fit_seconds", "predict_seconds", "wall_seconds", "cpu_seconds", "peak_rss_mb",
+                "verified", "finished_at", "file", "line"]
 
 
 #: Columns that describe the forecaster run (the same on all its rows).
@@ -184,7 +186,9 @@ def records_frame(records, messages: list | None = None,
             **{col: _number(vpt[key].get("lyapunov_times") if isinstance(vpt.get(key), dict) else None)
                for col, key in VPT_COLUMNS.items()},
             "protocol_version": str(rec.get("protocol_version")),
-            **{k: _number(rec.get(k)) for k in ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_rss_mb")},
+            **{k: _number(rec.get(k)) for k in ("fit_seconds", "predict_seconds", "wall_seconds", "cpu_seconds",
+                                                "peak_rss_mb")},
+            "verified": rec.get("verified") is True,  # run inside the OS sandbox (runner/sandbox.py)
             "finished_at": rec.get("finished_at") if isinstance(rec.get("finished_at"), str) else None,
             "file": str(file), "line": lineno,
         }

@@ -55,33 +55,38 @@ def tracks_markdown(sections: list[Section], out_dir=None) -> str:
     return "\n".join(lines)
 
 
-def print_sections(sections: list[Section], console=None):
+def print_sections(sections: list[Section], console=None, *, wide=False):
     """Each section in turn on the terminal: a heading, the protocol and the tables."""
     from rich.console import Console
 
+    from ..console import terminal_width
     from .render import print_terminal
-    console = console or Console(width=200)
+    console = console or Console(width=terminal_width(), highlight=False)
     for sec in sections:
         console.rule(f"track: {sec.track}")
         console.print(sec.protocol, highlight=False)
         if sec.board is None:
             console.print(f"[dim]{sec.note or 'no results yet'}[/dim]")
             continue
-        print_terminal(sec.board, console)
+        print_terminal(sec.board, console, wide=wide)
         rows = pretraining_rows(sec) if sec.track == "zero-shot" else []
         for name, text in rows:
             console.print(f"pretraining data of {name}: {text}", highlight=False)
 
 
-def write_sections(sections: list[Section], out_dir, formats, results_dir=None) -> list[Path]:
+def write_sections(sections: list[Section], out_dir, formats, results_dir=None,
+                   system_pages_from=None) -> list[Path]:
     """Every section's files (:func:`.render.write` into :func:`section_dir`) and, with
-    Markdown among ``formats``, TRACKS.md."""
+    Markdown among ``formats``, TRACKS.md. System pages (``system_pages_from``, the task
+    frame) are written for the canonical track only."""
     from ..atomic import atomic_write
     from .render import write
     written = []
     for sec in sections:
         if sec.board is not None:
-            written += write(sec.board, section_dir(out_dir, sec.track), formats, results_dir=results_dir)
+            pages = system_pages_from if sec.track == "canonical" else None
+            written += write(sec.board, section_dir(out_dir, sec.track), formats, results_dir=results_dir,
+                             system_pages_from=pages)
     if "markdown" not in formats:
         return written
     path = Path(out_dir) / "TRACKS.md"

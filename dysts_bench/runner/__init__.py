@@ -40,9 +40,16 @@ Process model
 
 Leak prevention
 ---------------
+0. *The OS sandbox* (:mod:`.sandbox`, bubblewrap) is the security boundary: each worker
+   host and its tasks run in their own PID, mount and network namespaces as nobody, with
+   the dataset, results, ``.git``, ``leaderboard/`` and compile cache absent and the rest
+   read-only. Without bubblewrap runs fall back to what follows, with a warning, and
+   records say ``sandbox: "none"``, ``verified: false``. Items 3 and 4 are friendly early
+   errors for honest mistakes, not a boundary (README, "Threat model").
 1. *By construction.* A task process receives the context, the public ``info``
    (``dt``, ``pts_per_period``, ``dim``, plus ``system`` only for ``uses_system_name``
-   entries) and the forecaster's target and parameters: no future, no file path, no
+   entries; time in units of the dominant period for the others, so ``dt`` does not
+   identify the system: :func:`.tasks.forecaster_info`) and the forecaster's target and parameters: no future, no file path, no
    series index, seed or evaluation kind. The parent keeps the future and scores.
 2. *Fresh evaluation.* ``--fresh SEED`` evaluates on initial conditions drawn at run time;
    their futures exist only in the parent's memory, so no lookup of shipped or
@@ -93,7 +100,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecaster import public_info, resolve_spec
+from ..forecaster import ForecasterSpecError, resolve_spec
 from ..jsonutil import params_hash
 from .cli import add_cli, cmd_forecasters, cmd_run  # noqa: F401 - re-exported
 from .console import SUMMARY_COLUMNS, _Progress, print_summary, summary_rows  # noqa: F401 - re-exported
@@ -105,7 +112,9 @@ from .records import (PROTOCOL_VERSION, RECORD_SCHEMA, SCORED, STATUSES, _datase
                       _finish_record, _make_record, _num, _safe_unpack, _scoring_versions)
 from .scoring import DEFAULT_HORIZONS, ScoringPool, _clean, lookup_suspect, score  # noqa: F401 - re-exported
 from .store import ResultStore, _slug, check_forecaster_name, read_results  # noqa: F401 - re-exported
-from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, task_hash
+from .sandbox import choose as choose_sandbox
+from .sandbox import hidden_paths, make_undumpable
+from .tasks import AdhocTask, _check_task, adhoc_tasks, evaluation_of, forecaster_info, task_hash
 from .wire import pack, unpack  # noqa: F401 - re-exported
 from ..tracks import base_track
 
@@ -116,6 +125,20 @@ __all__ = ["run", "add_cli", "RunResult", "Guard", "LeakageError", "STATUSES", "
 # ---------------------------------------------------------------------------
 # run()
 # ---------------------------------------------------------------------------
+
+def _hidden_for(target: str, results_dir, protect) -> list[str]:
+    """The paths the sandbox hides; an error if the forecaster's own file is among them."""
+    hidden = hidden_paths(results_dir, protect)
+    path = target.rpartition(":")[0]
+    if path.endswith(".py"):
+        real = os.path.realpath(path)
+        for h in hidden:
+            if real == h or real.startswith(h.rstrip(os.sep) + os.sep):
+                raise ForecasterSpecError(f"forecaster file {path} is inside {h}, which the sandbox hides "
+                                          "from forecasters (data, results, .git, leaderboard/, caches): "
+                                          "move it elsewhere")
+    return hidden
+
 
 @dataclass
 class RunResult:
@@ -141,7 +164,7 @@ class RunResult:
 def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
         memory="4GB", resume=True, progress=True, params=None, tune=True, train_source=None, isolation="fork",
         protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
-        score_workers=None, corpus=None, pretrain_timeout=PRETRAIN_TIMEOUT) -> RunResult:
+        score_workers=None, sandbox="auto", corpus=None, pretrain_timeout=PRETRAIN_TIMEOUT) -> RunResult:
     """Benchmark one forecaster on ``tasks``; every task in its own process.
 
     Parameters
@@ -187,6 +210,9 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     score_workers : int
         Processes that score forecasts (the parent keeps the futures; workers never see
         them). Default: none (inline) for one worker, else half the usable cores.
+    sandbox : "auto", "bwrap" or "none"
+        The OS sandbox of worker hosts (see :mod:`.sandbox`); without it records are
+        marked ``verified: false``.
     corpus : path, optional
         A corpus from ``dysts-bench corpus``: a forecaster with ``pretrain(corpus)`` is
         pretrained once per worker host before any task (zero-shot track; needs
@@ -207,6 +233,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     if isolation == "fork" and not hasattr(os, "fork"):
         isolation = "spawn"
     spec = resolve_spec(forecaster_spec, params)
+    sandbox_kind = choose_sandbox(sandbox)
+    make_undumpable()  # no task can read the futures through /proc/<runner>/mem
     memory_bytes = parse_size(memory)
     timeout = float(timeout)
     if not (timeout > 0 and math.isfinite(timeout)):
@@ -224,13 +252,14 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     sys_path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
 
     protect_all, protect_system = _default_protect(results_dir, protect)
-    pretrain_init, corpus_info = pretraining_init(corpus, isolation, pretrain_timeout, results_dir)
     init = {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
-            "threads": threads, "tag": f"dysts-bench-{run_uuid}",
+            "threads": threads, "tag": f"dysts-bench-{run_uuid}", "sandbox": sandbox_kind,
+            "hide": _hidden_for(spec.target, results_dir, protect) if sandbox_kind == "bwrap" else [],
             "block": DATA_MODULES, "protect": protect_all,
-            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system,
-            **pretrain_init}
-    executor = None
+            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
+    pretrain_init, corpus_info = pretraining_init(corpus, isolation, pretrain_timeout, results_dir, init["hide"])
+    init.update(pretrain_init)
+    executor = store = None
     records, files, skipped = [], [], 0
     prog = None
     scoring = None
@@ -256,11 +285,14 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         pretrain_identity, pretrain_record = pretraining_facts(host_meta, fmeta, corpus_info)
         identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                     "tune": do_tune, "protocol": PROTOCOL_VERSION, **pretrain_identity}
+        origin = fmeta.get("origin", "builtin")
+        if origin != "builtin":  # a foreign class cannot share a built-in's run id (built-in ids unchanged)
+            identity["origin"] = origin
         run_id = f"{_slug(check_forecaster_name(fmeta['name']))}-{params_hash(identity)}"
         store = ResultStore(results_dir, run_id, fsync=fsync)
         forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                              "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
-                             "run_id": run_id, **pretrain_record}
+                             "run_id": run_id, "origin": origin, **pretrain_record}
 
         # resume
         existing = {}
@@ -296,7 +328,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
                 tinfo = {**dict(tinfo), "system": system}
                 job = {"op": "tune", "train": np.ascontiguousarray(train, dtype=np.float64),
                        "valid": np.ascontiguousarray(valid, dtype=np.float64),
-                       "info": public_info(tinfo, uses_system_name=uses_name), "params": spec.params}
+                       "info": forecaster_info(tinfo, uses_name), "params": spec.params}
                 tune_jobs.append(_Job((evaluation, system), {"op": "tune", "timeout": timeout, "memory": memory_bytes,
                                                              "max_values": 0},
                                       pickle.dumps(job, protocol=5)))
@@ -317,7 +349,7 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             params = dict(spec.params)
             if trec and trec.get("status") == "ok" and trec.get("params"):
                 params = {**trec["params"], **spec.params}  # the user's parameters stay fixed
-            job = {"op": "predict", "context": context, "info": public_info(info, uses_system_name=uses_name),
+            job = {"op": "predict", "context": context, "info": forecaster_info(info, uses_name),
                    "horizon": len(future), "params": params}
             header = {"op": "predict", "timeout": timeout, "memory": memory_bytes,
                       "max_values": future.size}
@@ -330,6 +362,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
                   "dataset_protocol_version": _dataset_protocol(), "run_uuid": run_uuid,
                   "forecaster": forecaster_record, "versions": host_meta.get("versions", {}),
                   "scoring_versions": _scoring_versions(), "hardware": host_meta.get("hardware", {}),
+                  "sandbox": sandbox_kind, "verified": sandbox_kind == "bwrap",
+                  "info_time_unit": "model" if uses_name else "period",
                   "limits": {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
                              "executor": "local" if scheduler is None else "dask"}}
         pending = collections.deque()
@@ -359,6 +393,12 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
             executor.close(kill=interrupted)
         if scoring is not None:
             scoring.close()
+        if interrupted and store is not None:  # keep what finished in the run files too
+            for evaluation in sorted({k[0] for k in keys}):
+                try:
+                    store.consolidate(evaluation)
+                except Exception:  # noqa: BLE001 - the per-task records are on disk anyway
+                    pass
     order = {k: i for i, k in enumerate(keys)}
     records.sort(key=lambda r: order.get((r["evaluation"], r["system"], r["series"]), 0))
     result = RunResult(run_id=run_id, forecaster=forecaster_record, records=records, files=files,

@@ -116,12 +116,19 @@ def cmd_run(args):
             root = maps_root()
         noise = TRACK_NOISE[track]
         train_source = functools.partial(load_train, root=root, noise=None if noise == "none" else noise)
-    result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
-                 timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
-                 params=_parse_params(args.param), tune=tune, train_source=train_source,
-                 isolation=args.isolation, protect=[args.root] if args.root else (),
-                 retry_failed=args.retry_failed, threads=args.threads, summary=True, corpus=corpus,
-                 pretrain_timeout=args.pretrain_timeout)
+    try:
+        result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
+                     timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
+                     params=_parse_params(args.param), tune=tune, train_source=train_source,
+                     isolation=args.isolation, protect=[args.root] if args.root else (),
+                     retry_failed=args.retry_failed, threads=args.threads, summary=True,
+                     sandbox=getattr(args, "sandbox", "auto"), corpus=corpus,
+                     pretrain_timeout=args.pretrain_timeout)
+    except KeyboardInterrupt:  # Ctrl-C: workers are stopped, finished tasks are already on disk
+        import sys
+        print(f"\ninterrupted: finished tasks are kept in {args.results}; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
     for path in result.files:
         print(f"results: {path}")
     return 0
@@ -145,14 +152,8 @@ def cmd_forecasters(args):
     builtins = builtin_forecasters()
     rows = [(name, "built-in" if name in builtins else "entry point", _display_target(target))
             for name, target in sorted(available_forecasters().items())]
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(title=f"{len(rows)} forecasters")
-    for col in ("name", "source", "target"):
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    from ..console import print_table
+    print_table(f"{len(rows)} forecasters", ["name", "source", "target"], rows, fold=(2,))
     return 0
 
 
@@ -173,6 +174,8 @@ def add_cli(subparsers):
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip tasks already in the results (default)")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, rerun tasks that did not finish ok")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="OS sandbox of the task processes (bubblewrap); without it records are unverified")
     p.add_argument("--fresh", type=int, metavar="SEED", default=None,
                    help="evaluate on fresh initial conditions drawn from SEED at run time")
     p.add_argument("--results", default="leaderboard/results", help="results directory")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import sys
 
 import numpy as np
 
@@ -11,29 +10,20 @@ from .records import SCORED
 
 
 class _Progress:
+    """The run's progress bar, with the count of each status so far."""
+
     def __init__(self, enabled: bool, total: int, label: str):
-        self.p = None
+        from ..console import ProgressBar
         self.counts = collections.Counter()
-        if not enabled or total == 0:
-            return
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
-        self.p = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                          TextColumn("{task.fields[status]}"), console=Console(stderr=True))
-        self.p.start()
-        self.tid = self.p.add_task(label, total=total, status="")
+        self.bar = ProgressBar(total, label, enabled)
 
     def advance(self, status):
         self.counts[status] += 1
-        if self.p is not None:
-            text = " ".join(f"{k}:{v}" for k, v in sorted(self.counts.items()))
-            self.p.update(self.tid, advance=1, status=text)
+        self.bar.set_postfix_str(" ".join(f"{k}:{v}" for k, v in sorted(self.counts.items())))
+        self.bar.update(1)
 
     def close(self):
-        if self.p is not None:
-            self.p.stop()
+        self.bar.close()
 
 
 def summary_rows(records) -> list[tuple]:
@@ -70,11 +60,8 @@ SUMMARY_COLUMNS = ["forecaster", "evaluation", "tasks", "ok", "other statuses", 
 
 
 def print_summary(records, console=None):
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(title="dysts-bench run")
-    for col in SUMMARY_COLUMNS:
-        table.add_column(col, overflow="fold")
-    for row in summary_rows(records):
-        table.add_row(*[str(x) for x in row])
-    (console or Console(stderr=True, width=None if sys.stderr.isatty() else 160)).print(table)
+    from ..console import print_table
+    # headline first: forecaster, ok, median VPT, median sMAPE, other statuses, ...
+    print_table("dysts-bench run", SUMMARY_COLUMNS, summary_rows(records), console=console, stderr=True,
+                priority=(0, 3, 6, 5, 4, 2, 1, 7, 8, 9), right=(2, 3, 5, 6, 7, 8, 9), fold=(4,),
+                hint="a wider terminal shows them")

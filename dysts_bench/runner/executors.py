@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,12 +18,39 @@ import time
 from dataclasses import dataclass
 
 from ..forecaster import ForecasterSpecError
+from .sandbox import host_command, new_scratch, tree_memory, tree_pids
 from .wire import _recv_frame, _send_frame, _write_all, pack, unpack
 from .worker import _HOST_BOOT, _LOG_CHARS, _tb
 
 
 class _HostDied(RuntimeError):
     pass
+
+
+def _find_host_pid(launcher_pid) -> int:
+    """The worker host's pid as this process sees it: the launcher itself, or inside
+    bubblewrap the descendant that runs the host boot code."""
+    for pid in [launcher_pid, *tree_pids(launcher_pid)]:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if not os.path.basename(argv[0]).startswith(b"bwrap") and any(b"_host_main" in a for a in argv):
+            return pid
+    return launcher_pid
+
+
+def tree_cpu_seconds(pid) -> float | None:
+    """User + system CPU seconds of ``pid`` and of the children it has reaped (kernel
+    counters: a task cannot forge them)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    fields = text[text.rfind(b")") + 2:].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 class _Host:
@@ -39,11 +68,16 @@ class _Host:
                 env[var] = str(init["threads"])
             else:
                 env.setdefault(var, "1")
-        self.proc = subprocess.Popen([sys.executable, "-c", _HOST_BOOT, str(r1), str(w2), str(os.getpid()),
-                                      init.get("tag", "")],
-                                     pass_fds=(r1, w2), stdin=subprocess.DEVNULL, stdout=self.log,
+        self.scratch = None
+        sandboxed = init.get("sandbox") == "bwrap"
+        argv = [sys.executable, "-c", _HOST_BOOT, str(r1), str(w2), "0" if sandboxed else str(os.getpid()),
+                init.get("tag", "")]
+        if sandboxed:  # the security boundary: see sandbox.py
+            self.scratch = new_scratch()
+            argv = host_command(argv, init.get("hide", ()), self.scratch)
+        self.proc = subprocess.Popen(argv, pass_fds=(r1, w2), stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                                     cwd=tempfile.gettempdir())
+                                     cwd=self.scratch or tempfile.gettempdir())
         os.close(r1)
         os.close(w2)
         self.w, self.r = w1, r2
@@ -57,6 +91,7 @@ class _Host:
             self.close(kill=True)
             raise ForecasterSpecError(f"cannot load forecaster {init['target']!r} in the worker:\n{meta.get('error')}")
         self.meta = meta
+        self.host_pid = _find_host_pid(self.proc.pid)
 
     def log_tail(self) -> str:
         try:
@@ -70,11 +105,23 @@ class _Host:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def execute(self, header: dict, payload: bytes, wait: float) -> bytes:
+    def execute(self, header: dict, payload: bytes, wait: float) -> tuple[bytes, dict]:
+        """The host's reply, and what this (parent) process measured meanwhile from the
+        kernel: CPU seconds of the host and the task trees it reaped, and the peak private
+        memory of the task tree, sampled while the task runs longer than 0.1 s."""
         try:
+            cpu0 = tree_cpu_seconds(self.host_pid)
             _send_frame(self.w, pickle.dumps({**header, "nbytes": len(payload)}))
             _write_all(self.w, payload)
-            return _recv_frame(self.r, deadline=time.monotonic() + wait)
+            deadline, period, peak = time.monotonic() + wait, 0.1, 0
+            while not select.select([self.r], [], [], max(0.0, min(period, deadline - time.monotonic())))[0]:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError
+                peak = max(peak, tree_memory(tree_pids(self.host_pid)))
+                period = min(2 * period, 0.5)
+            reply = _recv_frame(self.r, deadline=deadline)
+            cpu1 = tree_cpu_seconds(self.host_pid)
+            return reply, {"cpu": None if cpu0 is None or cpu1 is None else cpu1 - cpu0, "peak_memory": peak}
         except (OSError, EOFError, TimeoutError, ValueError) as exc:
             self.close(kill=True)
             raise _HostDied(f"worker host died ({type(exc).__name__}): {self.log_tail()}") from None
@@ -102,6 +149,9 @@ class _Host:
             self.log.close()
         except OSError:
             pass
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
 
 @dataclass
@@ -110,7 +160,9 @@ class _Job:
     header: dict
     payload: bytes
     task: object = None
-    wall: float | None = None
+    wall: float | None = None  # seconds, measured by the parent
+    cpu: float | None = None  # CPU seconds of the host and its task tree, read by the parent
+    peak_memory: int = 0  # peak private bytes of the task tree, sampled by the parent
 
 
 def _wait_for(init, header) -> float:
@@ -128,7 +180,9 @@ def _host_reply(host_factory, get_host, set_host, job: _Job, init) -> bytes:
             set_host(host)
         t0 = time.perf_counter()
         try:
-            return host.execute(job.header, job.payload, _wait_for(init, job.header))
+            reply, measured = host.execute(job.header, job.payload, _wait_for(init, job.header))
+            job.cpu, job.peak_memory = measured["cpu"], measured["peak_memory"]
+            return reply
         finally:
             job.wall = time.perf_counter() - t0
     except _HostDied as exc:

@@ -72,7 +72,7 @@ def _bind_to_parent(parent_pid: int) -> None:
     """Start of a helper process the runner spawned: die with the parent (and exit at once
     if it is already gone) and leave Ctrl-C to the parent, which shuts helpers down."""
     _set_pdeathsig()
-    if os.getppid() != parent_pid:
+    if parent_pid and os.getppid() != parent_pid:  # 0: in a PID namespace (bwrap --die-with-parent)
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

@@ -15,9 +15,11 @@ PRETRAIN_TIMEOUT = 3600.0
 _STARTUP = 300.0
 
 
-def pretraining_init(corpus, isolation: str, pretrain_timeout: float, results_dir) -> tuple[dict, dict | None]:
+def pretraining_init(corpus, isolation: str, pretrain_timeout: float, results_dir,
+                     hidden=()) -> tuple[dict, dict | None]:
     """``(worker init additions, corpus record)``; nothing without a corpus. The corpus is
-    read and checked here (a clear error before any worker starts)."""
+    read and checked here (a clear error before any worker starts); ``hidden``: the paths
+    the OS sandbox hides from workers, where a corpus would be invisible."""
     if corpus is None:
         return {}, None
     from ..corpus import corpus_record
@@ -27,8 +29,10 @@ def pretraining_init(corpus, isolation: str, pretrain_timeout: float, results_di
     if not (pretrain_timeout > 0):
         raise ValueError(f"pretrain_timeout must be a positive number of seconds, got {pretrain_timeout}")
     path = Path(corpus).resolve()
-    if path == Path(results_dir).resolve() or Path(results_dir).resolve() in path.parents:
-        raise ValueError(f"the corpus {path} lies inside the results directory, which workers may not read")
+    for closed in [Path(results_dir).resolve(), *map(Path, hidden)]:
+        if path == closed or closed in path.parents:
+            raise ValueError(f"the corpus {path} lies inside {closed}, which workers may not read "
+                             "(results, dataset, leaderboard/, .git): put it elsewhere")
     record = corpus_record(path)
     if record["heldout_systems_in_corpus"]:
         warnings.warn(f"corpus {path} holds held-out systems ({', '.join(record['heldout_systems_in_corpus'])}): "

@@ -102,10 +102,8 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         "lyapunov_source": info.get("lyapunov_source"),
         "tuning": None if not tuned_run else (None if trec is None else
                                               {k: trec.get(k) for k in ("status", "params", "seconds", "error")}),
-        "fit_seconds": _num(meta.get("fit_seconds")), "predict_seconds": _num(meta.get("predict_seconds")),
-        "task_seconds": _num(host.get("task_seconds")), "wall_seconds": _num(job.wall),
-        "cpu_seconds": _num(host.get("cpu_seconds")),
-        "peak_rss_mb": None if _num(host.get("peak_rss_bytes")) is None else host["peak_rss_bytes"] / 2**20,
+        **_timings(meta, host, job),
+        "peak_rss_mb": _peak_mb(host, job),
         "memory_limit_mb": None if _num(meta.get("memory_limit_bytes")) is None
         else meta["memory_limit_bytes"] / 2**20,
         "metrics": None, "horizons": None, "horizon_metrics": None, "vpt": None, "long_term": None,
@@ -113,6 +111,33 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return record, pending
+
+
+def _peak_mb(host, job):
+    """Peak memory of the task tree (MB): the host's measure, or the parent's own samples
+    of the tree when higher (module code of the forecaster runs in the host)."""
+    values = [v for v in (_num(host.get("peak_rss_bytes")), _num(getattr(job, "peak_memory", None) or None))
+              if v is not None]
+    return max(values) / 2**20 if values else None
+
+
+def _timings(meta, host, job) -> dict:
+    """Cost of a task. ``wall_seconds`` and ``cpu_seconds`` (the whole task tree) are
+    measured by the parent; ``task_seconds`` by the worker host. ``fit_seconds`` and
+    ``predict_seconds`` are reported by the task itself (a patched clock could fake them),
+    so they are clamped to [0, wall] and ``timing_suspect`` says when that was needed."""
+    wall = _num(job.wall)
+    bound = wall if wall is not None else _num(host.get("task_seconds"))
+    out, suspect = {}, False
+    for key in ("fit_seconds", "predict_seconds"):
+        value = _num(meta.get(key))
+        if value is not None and (value < 0 or (bound is not None and value > bound)):
+            suspect = True
+            value = min(max(value, 0.0), bound if bound is not None else max(value, 0.0))
+        out[key] = value
+    cpu = _num(job.cpu) if getattr(job, "cpu", None) is not None else _num(host.get("cpu_seconds"))
+    return {**out, "task_seconds": _num(host.get("task_seconds")), "wall_seconds": wall,
+            "cpu_seconds": cpu, "timing_suspect": suspect}
 
 
 def _finish_record(record, pending) -> dict:

@@ -44,14 +44,34 @@ def task_hash(context: np.ndarray, future: np.ndarray, info: dict) -> str:
     return h.hexdigest()[:16]
 
 
+def forecaster_info(info: dict, uses_system_name: bool) -> dict:
+    """What a forecaster sees of a task (:func:`~dysts_bench.forecaster.public_info`).
+
+    Unless it declares ``uses_system_name``, time is in units of the dominant period:
+    ``dt = 1 / pts_per_period`` (one sample if that is unknown). The model time step
+    ``dt`` times ``pts_per_period`` is the registry period and so identifies the system;
+    in period units it is the same for every system (the physics-oracle rule, README
+    "Threat model")."""
+    from ..forecaster import public_info
+    out = public_info(info, uses_system_name=uses_system_name)
+    if not uses_system_name:
+        ppp = out.get("pts_per_period")
+        out["dt"] = 1.0 / ppp if ppp else 1.0
+    return out
+
+
 def evaluation_of(info: dict) -> str:
     """The evaluation a task belongs to: its track ("canonical", "maps", "measurement",
     "dynamical", "zero-shot", see :mod:`dysts_bench.tracks`), "fresh:<seed>" (or
-    "<track>+fresh:<seed>") or "adhoc". A noise variant the label does not already
-    name is appended ("adhoc+noise=measurement"), so noisy tasks are never filed
+    "<track>+fresh:<seed>") or "adhoc"; with the split when it is not the test split
+    ("canonical+split=train": never mixed with test records) and a noise variant the label
+    does not already name ("adhoc+noise=measurement"), so noisy tasks are never filed
     under a clean label."""
     from ..tracks import TRACK_NOISE, base_track
     evaluation = str(info.get("evaluation") or "adhoc")
+    split = info.get("split")
+    if split not in (None, "test"):
+        evaluation += f"+split={split}"
     noise = info.get("noise")
     if noise not in (None, "none") and TRACK_NOISE.get(base_track(evaluation)) != noise:
         evaluation += f"+noise={noise}"

@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import platform
+import resource
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,7 @@ import traceback
 from ..forecaster import (ForecastShapeError, check_forecast, describe, forecaster_class, jsonable, load_target,
                           pretrains)
 from .isolation import Guard, _bind_to_parent, _limit_memory, _set_pdeathsig
+from .sandbox import MAX_PROCESSES, harden_host, kill_tree, private_memory, seed_caches, tree_memory, tree_pids
 from .wire import _read_into, _recv_frame, _send_frame, pack, unpack
 
 _ERROR_CHARS = 6000
@@ -124,13 +126,39 @@ def _merge_sys_path(paths):
     sys.path[:0] = extra
 
 
+def declares_system_name(cls) -> bool:
+    """``uses_system_name``, read from one place: the class attribute itself (a real
+    ``True``), never an instance attribute, property or metaclass trick."""
+    import inspect
+    return inspect.getattr_static(cls, "uses_system_name", False) is True
+
+
 def _load_guarded(init, guard):
     """Import the forecaster under the data guard; then, unless it declares
     ``uses_system_name``, also shut it off from the equations (registry, integrators)."""
     cls = forecaster_class(load_target(init["target"]))
-    if not getattr(cls, "uses_system_name", False):
+    if not declares_system_name(cls):
         guard.tighten(init["block_unless_system_name"], init["protect_unless_system_name"])
+    elif os.environ.get("DYSTS_BENCH_SANDBOX_SCRATCH"):
+        seed_caches(os.environ["DYSTS_BENCH_SANDBOX_SCRATCH"])  # compiled equations, without recompiling
     return cls
+
+
+def _origin(cls) -> str:
+    """Where the class comes from: ``builtin`` for this package's forecasters, else its
+    module and file (part of the run id, so a foreign class cannot pass as a built-in)."""
+    import inspect
+    code = getattr(cls, "func", None) if callable(getattr(cls, "func", None)) else cls  # from_callable wrappers
+    try:
+        file = inspect.getsourcefile(code) or inspect.getfile(code)
+    except (TypeError, OSError):
+        file = None
+    from ..forecaster import builtin_dirs
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trusted = [here, *map(str, builtin_dirs())]
+    if file and any(os.path.abspath(file).startswith(d + os.sep) for d in trusted):
+        return "builtin"
+    return f"{code.__module__}:{code.__qualname__}@{os.path.abspath(file) if file else '?'}"
 
 
 def _child_main(cls, job_view, result_w, notice_w, close_fds, task_dir, memory, guard):
@@ -262,10 +290,48 @@ class _HostState:
         self.buffer = bytearray(0)
         self.counter = 0
         self.garbage = []
+        self.baseline = 0  # private memory of the host, which a forked task starts with
 
     def cleanup(self):
         while self.garbage:
             shutil.rmtree(self.garbage.pop(), ignore_errors=True)
+
+
+class _TreeWatch:
+    """Memory and process count of the task tree (every descendant of this host), polled
+    while the task runs: ``RLIMIT_AS`` is per process, so memory split over several
+    subprocesses is caught here (private resident memory beyond the host's own, which a
+    forked task shares)."""
+
+    def __init__(self, memory, baseline):
+        self.limit = None if not memory else int(memory) + int(baseline)
+        self.baseline = int(baseline)
+        self.peak = 0
+        self.processes = 0
+
+    def poll(self):
+        pids = tree_pids(os.getpid())
+        self.processes = max(self.processes, len(pids))
+        used = tree_memory(pids)
+        self.peak = max(self.peak, used)
+        if self.limit is not None and used > self.limit:
+            raise MemoryError
+        if len(pids) > MAX_PROCESSES:
+            raise OSError(f"the task started more than {MAX_PROCESSES} processes")
+
+
+def _recv_watched(fd, deadline, max_size, watch, period=0.05):
+    """:func:`_recv_frame` that polls the task tree every ``period`` s while waiting."""
+    import select
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        ready, _, _ = select.select([fd], [], [], min(period, remaining))
+        if ready:
+            return _recv_frame(fd, deadline=deadline, max_size=max_size)
+        watch.poll()
+        period = min(2 * period, 0.2)
 
 
 def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
@@ -282,6 +348,7 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
     max_reply = 8 * int(header.get("max_values", 0)) + (4 << 20)
     sys.stdout.flush()
     sys.stderr.flush()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     writer = None
     if init["isolation"] == "spawn":
@@ -317,11 +384,15 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
     os.close(result_w)
     os.close(notice_w)
     meta, arrays, outcome = None, {}, None
+    watch = _TreeWatch(memory, state.baseline)
     try:
-        reply = _recv_frame(result_r, deadline=t0 + timeout, max_size=max_reply)
+        reply = _recv_watched(result_r, t0 + timeout, max_reply, watch)
         meta, arrays = unpack(reply)
     except TimeoutError:
         outcome = ("timeout", f"killed after exceeding the time limit of {timeout:g} s")
+    except MemoryError:
+        outcome = ("memory", f"killed: the task's processes together used {watch.peak / 2**20:.0f} MB, "
+                             f"over the limit of {memory / 2**20:.0f} MB")
     except (EOFError, ValueError, OSError, json.JSONDecodeError) as exc:
         outcome = ("crashed", f"{type(exc).__name__}: {exc}")
     finally:
@@ -331,6 +402,7 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
             except OSError:
                 pass
         _, wstatus, usage = os.wait4(pid, 0)
+        kill_tree(os.getpid())  # detached grandchildren too: the host is their subreaper
         os.close(result_r)
     elapsed = time.monotonic() - t0
     if writer is not None:
@@ -345,12 +417,15 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
     state.garbage.append(task_dir)  # removed after the reply is sent
     if meta is None:
         meta = {}
-    host = {"task_seconds": elapsed, "peak_rss_bytes": usage.ru_maxrss * 1024,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    host = {"task_seconds": elapsed,
+            "peak_rss_bytes": max(usage.ru_maxrss * 1024, watch.peak),
+            "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "tree_peak_private_bytes": watch.peak, "tree_processes": watch.processes}
     if notice:
         meta = {"status": "leak", "error": f"blocked and killed: {notice}"}
-    elif outcome is not None and outcome[0] == "timeout":
-        meta = {"status": "timeout", "error": outcome[1]}
+    elif outcome is not None and outcome[0] in ("timeout", "memory"):
+        meta = {"status": outcome[0], "error": outcome[1]}
     elif outcome is not None:
         if os.WIFSIGNALED(wstatus):
             how = f"killed by {_signal_name(os.WTERMSIG(wstatus))}"
@@ -375,6 +450,7 @@ def _host_main(rfd, wfd, parent_pid):
     """Worker host: load the forecaster once, then run each job in a task process."""
     _bind_to_parent(parent_pid)
     init = pickle.loads(_recv_frame(rfd))
+    harden_host(init.get("sandbox") == "bwrap")
     sandbox = tempfile.mkdtemp(prefix="dysts-bench-worker-")
     try:
         os.chdir(sandbox)
@@ -384,6 +460,8 @@ def _host_main(rfd, wfd, parent_pid):
         try:
             cls = _load_guarded(init, guard)
             forecaster = describe(cls(**init["params"]))
+            forecaster["uses_system_name"] = declares_system_name(cls)
+            forecaster["origin"] = _origin(cls)
             cls, pretraining = _pretrain(init, cls)
         except BaseException as exc:  # noqa: BLE001
             _send_frame(wfd, pack({"ok": False, "error": _tb(exc)}))
@@ -392,6 +470,7 @@ def _host_main(rfd, wfd, parent_pid):
                                "versions": _versions(), "hardware": _hardware(), "pid": os.getpid(),
                                **pretraining}))
         state = _HostState(init, cls, guard, sandbox)
+        state.baseline = private_memory()
         _set_pdeathsig()  # loads libc once, before the first fork
         gc.collect()
         gc.freeze()  # task processes then do not touch (copy) every inherited object in GC passes
