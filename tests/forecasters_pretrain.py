@@ -7,22 +7,24 @@ import numpy as np
 from dysts_bench.forecaster import Forecaster
 
 
+#: pretrain calls in this process (a worker host; its task processes inherit the count)
+PRETRAINS = 0
+
+
 class CountingPretrain(Forecaster):
-    """Appends its host's pid to ``log`` in each pretrain; refuses to fit unpretrained; its
-    forecast is the number of corpus systems it saw (proof that the task used the
-    pretrained instance)."""
+    """Counts its pretrain calls per process and refuses to fit unpretrained. Its forecast
+    says what the task process saw (the sandbox leaves no writable file to log to): column
+    0 the pretrain calls of its host, column 1 a random token drawn by the pretraining
+    (one per host), column 2 the number of corpus systems read."""
 
     name = "counting_pretrain"
     family = "baseline"
-    _parameter_constraints = {"log": [str]}
-
-    def __init__(self, log=""):
-        self.log = log
 
     def pretrain(self, corpus):
-        with open(self.log, "a") as fh:
-            fh.write(f"{os.getpid()} {corpus.id} {len(corpus.systems)}\n")
-        self.seen_ = sum(1 for _ in corpus.series())
+        global PRETRAINS
+        PRETRAINS += 1
+        self.token_ = float(int.from_bytes(os.urandom(2), "little"))
+        self.seen_ = float(sum(1 for _ in corpus.series()))
 
     def _fit(self, context, *, dt, info):
         if not hasattr(self, "seen_"):
@@ -30,7 +32,9 @@ class CountingPretrain(Forecaster):
         self.dim_ = context.shape[1]
 
     def _predict(self, horizon):
-        return np.full((horizon, self.dim_), float(self.seen_))
+        row = np.zeros(self.dim_)
+        row[:3] = [PRETRAINS, self.token_, self.seen_][:self.dim_]
+        return np.repeat(row[None], horizon, axis=0)
 
 
 class DeclaredFoundation(Forecaster):
