@@ -232,6 +232,8 @@ def test_leaderboard_sections_from_synthetic_records(tmp_path):
     assert (tmp_path / "TRACKS.md") in written and (tmp_path / "README.md").is_file()
     assert (tmp_path / "tracks" / "maps" / "results.csv").is_file()
     assert not (tmp_path / "tracks" / "measurement").exists()
+    page = (tmp_path / "tracks" / "zero-shot" / "README.md").read_text()
+    assert "## Pretraining data" in page and "corpus abc123 (seed 7): disjoint (checked)" in page
 
 
 def test_leaderboard_cli_track_filter(tmp_path, capsys):

@@ -34,6 +34,11 @@ def pretraining_rows(section: Section) -> list[tuple[str, str]]:
     return [(str(name), str(text)) for name, text in lb.table["pretraining"].items()]
 
 
+def _pretraining_markdown(rows) -> list[str]:
+    return ["| forecaster | pretraining data (could it include held-out systems?) |", "|---|---|",
+            *[f"| {a} | {b} |" for a, b in rows]]
+
+
 def tracks_markdown(sections: list[Section], out_dir=None) -> str:
     """``TRACKS.md``: per track its protocol, what it holds and where its leaderboard is;
     for ``zero-shot`` the pretraining data of every entry."""
@@ -49,8 +54,7 @@ def tracks_markdown(sections: list[Section], out_dir=None) -> str:
             lines.append(f"Leaderboard: [{rel.as_posix()}]({rel.as_posix()}).")
         rows = pretraining_rows(sec) if sec.track == "zero-shot" else []
         if rows:
-            lines += ["", "| forecaster | pretraining data (could it include held-out systems?) |",
-                      "|---|---|", *[f"| {a} | {b} |" for a, b in rows]]
+            lines += ["", *_pretraining_markdown(rows)]
         lines.append("")
     return "\n".join(lines)
 
@@ -85,8 +89,14 @@ def write_sections(sections: list[Section], out_dir, formats, results_dir=None,
     for sec in sections:
         if sec.board is not None:
             pages = system_pages_from if sec.track == "canonical" else None
-            written += write(sec.board, section_dir(out_dir, sec.track), formats, results_dir=results_dir,
-                             system_pages_from=pages)
+            files = write(sec.board, section_dir(out_dir, sec.track), formats, results_dir=results_dir,
+                          system_pages_from=pages)
+            rows = pretraining_rows(sec) if sec.track == "zero-shot" else []
+            for path in (f for f in files if f.name == "README.md" and rows):
+                # the zero-shot flag, below the tables (render.py knows nothing of tracks)
+                text = path.read_text().rstrip("\n")
+                path.write_text("\n".join([text, "", "## Pretraining data", "", *_pretraining_markdown(rows), ""]))
+            written += files
     if "markdown" not in formats:
         return written
     path = Path(out_dir) / "TRACKS.md"
