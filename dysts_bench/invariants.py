@@ -84,6 +84,7 @@ def lyapunov_spectrum(system, *, n_periods=1000, transient_periods=20, qr_per_pe
     Returns
     -------
     dict with ``spectrum`` (k,) sorted descending (1 / time unit), ``stderr`` (k,),
+    ``blocks`` (n_blocks, k) the per-block averages (same order) over ``block_time``,
     ``start_state`` (the state after the transient, where averaging starts) and
     ``settings`` (the method and everything needed to reproduce it).
 
@@ -125,6 +126,7 @@ def lyapunov_spectrum(system, *, n_periods=1000, transient_periods=20, qr_per_pe
     order = np.argsort(-spectrum)
     return {
         "spectrum": spectrum[order], "stderr": stderr[order], "start_state": y_start,
+        "blocks": blocks[:, order], "block_time": block_time,
         "settings": {"method": "Benettin QR (tangent dynamics, symbolic Jacobian, DOP853)",
                      "averaging_time": interval * n_intervals,
                      "n_periods": interval * n_intervals / system.period,
@@ -318,8 +320,12 @@ def annotate_system(name: str, settings=None) -> dict:
     from .registry import _replace
     cfg = {**ANNOTATE_SETTINGS, **(settings or {})}
     system = get_system(name)
+    if cfg.get("chaos_only"):
+        return {"chaos": chaos_label(system)}
     if system.delay:
-        return annotate_delay_system(system, cfg)
+        result = annotate_delay_system(system, cfg)
+        result["invariants"]["chaos"] = chaos_label(system)
+        return result
     period = estimate_period(system, n_periods=cfg["period_estimate_periods"])
     system = _replace(system, period=period)
     dt = integration_step(system)
@@ -337,6 +343,7 @@ def annotate_system(name: str, settings=None) -> dict:
             "kaplan_yorke_dimension": kaplan_yorke_dimension(spectrum),
             "correlation_dimension": correlation_dimension(y, n_points=cfg["correlation_points"]),
             "pesin_entropy": float(sum(v for v in spectrum if v > 0)),
+            "chaos": chaos_label(system),
             "methods": {
                 "lyapunov": lyap["settings"],
                 "period": {"method": "peak of the summed Hann-windowed periodogram of the "
@@ -408,6 +415,18 @@ def annotate_delay_system(system, cfg, n_nodes=24, k=6) -> dict:
     }
 
 
+def chaos_label(system) -> dict:
+    """``invariants.chaos`` of a system (:func:`dysts_bench.chaos.classify`); delay
+    systems are classified through their pseudospectral ODE approximation."""
+    from .chaos import classify
+    system = get_system(system)
+    if system.delay:
+        result = classify(delay_as_ode(system))
+        result["method"] += "; on the pseudospectral ODE approximation (25 nodes)"
+        return result
+    return classify(system)
+
+
 def _annotate_worker(args):
     name, settings = args
     import os
@@ -426,7 +445,9 @@ def _annotate_worker(args):
 
 def annotate(names=None, *, workers=1, settings=None, path=None, progress=True):
     """Recompute the invariants of ``names`` (default: all systems) in parallel
-    and write them into the registry file atomically. Returns {name: error} for failures."""
+    and write them into the registry file atomically. Returns {name: error} for failures.
+    ``settings={"chaos_only": True}`` recomputes only the chaos label (``invariants.chaos``)
+    and leaves every other stored number as it is."""
     import json
     from concurrent.futures import ProcessPoolExecutor
 
@@ -449,6 +470,9 @@ def annotate(names=None, *, workers=1, settings=None, path=None, progress=True):
             errors[name] = error
             continue
         entry = raw["systems"][name]
+        if "chaos" in result and "invariants" not in result:  # classification only
+            entry.setdefault("invariants", {})["chaos"] = result["chaos"]
+            continue
         entry["period"] = result["period"]
         entry["dt"] = result["dt"]
         entry["invariants"] = result["invariants"]
