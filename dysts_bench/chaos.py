@@ -18,10 +18,11 @@ looks at *how* the estimate behaves in time and where the orbit ends up:
    *Cycle*: every point of the last period (sampled 400 times per period) lies within
    ``1e-4`` attractor standard deviations of the polyline through the earlier window (a
    periodic orbit retraces itself, up to the chord error ~ (2 pi / 400)^2 / 8 ~ 3e-5 of
-   its size; a chaotic one leaves gaps between strands).
+   its size; a chaotic one leaves gaps between strands). *Escape*: the integration fails
+   (the orbit leaves to infinity, as HyperLu's do).
 3. **Label.**
 
-   - ``transient``: the end state is an equilibrium or a cycle, but the early exponent
+   - ``transient``: the end state is an equilibrium, a cycle or an escape, but the early exponent
      (first half of the blocks) is significantly positive (> 3 standard errors), or the
      block means are not stationary and the late ones are not positive: chaos that dies.
    - ``not_chaotic``: the end state is an equilibrium or a cycle and the early exponent is
@@ -44,7 +45,7 @@ import numpy as np
 
 from .compile import compile_system
 from .registry import get_system
-from .solvers import integrate
+from .solvers import IntegrationError, integrate
 
 #: Settings of the classification (stored with the evidence).
 CHAOS_SETTINGS = {"lyapunov_periods": 1000, "n_blocks": 20, "end_periods": 10000,
@@ -90,7 +91,10 @@ def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=40
     compiled = compile_system(system)
     T = system.period
     coarse = np.linspace(0.0, end_periods * T, int(end_periods * 10) + 1)
-    y, _ = integrate(compiled, system.initial_condition, coarse, rtol=1e-10, atol=1e-10)
+    y = _orbit_or_escape(compiled, system, coarse)
+    if y is None:  # the orbit left to infinity (HyperLu)
+        return {"end_state": "escape", "relative_speed": None, "recurrence_distance": None,
+                "end_time": float(coarse[-1])}
     speed = _speeds(compiled, coarse, y)
     rms_speed = float(np.sqrt(np.mean(speed ** 2)))
     back = int(window_periods * 10)  # the coarse grid has 10 samples per period
@@ -112,6 +116,25 @@ def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=40
             "recurrence_distance": recurrence, "end_time": float(coarse[-1])}
 
 
+def _orbit_or_escape(compiled, system, t, chunks=10, growth=1e3):
+    """The orbit sampled at ``t``, integrated chunk by chunk; None when it escapes: the
+    integration fails, or the state grows ``growth`` times beyond the first chunk's size."""
+    parts, y0, size = [], np.asarray(system.initial_condition, float), None
+    for idx in np.array_split(np.arange(len(t)), chunks):
+        grid = t[idx[0] - 1 if parts else 0: idx[-1] + 1]
+        max_steps = int(50 * (grid[-1] - grid[0]) / system.dt) + 10_000
+        try:
+            y, _ = integrate(compiled, y0, grid, rtol=1e-10, atol=1e-10, max_steps=max_steps)
+        except IntegrationError:
+            return None
+        size = size or float(np.max(np.abs(y))) + 1.0
+        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > growth * size:
+            return None
+        parts.append(y[1:] if parts else y)
+        y0 = y[-1]
+    return np.concatenate(parts)
+
+
 def _speeds(compiled, t, y):
     f = np.empty(y.shape[1])
     out = np.empty(len(t))
@@ -123,7 +146,7 @@ def _speeds(compiled, t, y):
 
 def label_from(stats: dict, end: str, period: float, z=3.0, min_lambda_per_period=1e-3) -> str:
     """The chaos label from block statistics of λ_max and the end state (module doc)."""
-    settled = end in ("equilibrium", "cycle")
+    settled = end in ("equilibrium", "cycle", "escape")
     early_positive = stats["early"] > z * stats["early_se"] and \
         stats["early"] * period > min_lambda_per_period
     late_positive = stats["late"] > z * stats["late_se"] and \
@@ -167,6 +190,8 @@ def classify(system, settings=None) -> dict:
 
 
 def _round(v, digits=3):
+    if v is None:
+        return None
     if isinstance(v, (bool, np.bool_)) or isinstance(v, str):
         return bool(v) if isinstance(v, np.bool_) else v
     v = float(v)
