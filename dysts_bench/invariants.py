@@ -502,31 +502,41 @@ def reference_exponents() -> dict:
 
 
 def lyapunov_report(explanations=None) -> str:
-    """Markdown table: for every annotated system, our maximum exponent (± standard
-    error), the reference package's stored value and their relative difference, with the
-    reason for every difference above 20%."""
-    from .registry import list_systems
+    """Markdown table: for every annotated system, its chaos label, our maximum exponent
+    (± standard error), the reference package's stored value and their relative difference,
+    with the reason for every difference above 20%; then the count of each label."""
+    from .registry import CHAOS_LABELS, list_systems
     ref = reference_exponents()
     explanations = explanations or {}
-    lines = ["| system | ours λ_max ± s.e. | dysts 0.96 | rel. diff. | note |", "|---|---|---|---|---|"]
+    lines = ["| system | label | ours λ_max ± s.e. | dysts 0.96 | rel. diff. | note |",
+             "|---|---|---|---|---|---|"]
+    by_label = {label: [] for label in CHAOS_LABELS}
     for name in list_systems():
         s = get_system(name)
+        by_label[s.chaos_label].append(name)
         inv = s.invariants
         if "maximum_lyapunov" not in inv:
-            lines.append(f"| {name} | not annotated | {ref.get(name, '–')} | – | "
+            lines.append(f"| {name} | {s.chaos_label} | not annotated | {ref.get(name, '–')} | – | "
                          f"{explanations.get(name, 'see the entry notes')} |")
             continue
         ours = inv["maximum_lyapunov"]
         se = inv.get("lyapunov_stderr", [float("nan")])[0]
         theirs = ref.get(name)
         if theirs is None:
-            lines.append(f"| {name} | {ours:.4g} ± {se:.2g} | – | – | not in the reference |")
+            lines.append(f"| {name} | {s.chaos_label} | {ours:.4g} ± {se:.2g} | – | – | "
+                         "not in the reference |")
             continue
         diff = (theirs - ours) / abs(ours) if ours else float("inf")
         note = explanations.get(name, "")
-        if not note and abs(diff) > 0.2:
+        if not note and (abs(diff) > 0.2 or s.chaos_label != "chaotic"):
             note = _explain(s, ours, se, theirs)
-        lines.append(f"| {name} | {ours:.4g} ± {se:.2g} | {theirs:.4g} | {diff:+.0%} | {note} |")
+        lines.append(f"| {name} | {s.chaos_label} | {ours:.4g} ± {se:.2g} | {theirs:.4g} | "
+                     f"{diff:+.0%} | {note} |")
+    lines += ["", "Chaos labels (`dysts_bench.chaos`, evidence in each entry's "
+              "`invariants.chaos`, shown by `dysts-bench show NAME`): "
+              + ", ".join(f"{label} {len(names)}" for label, names in by_label.items()) + "."]
+    lines += [f"- {label}: {', '.join(names)}" for label, names in by_label.items()
+              if names and label != "chaotic"]
     return "\n".join(lines) + "\n"
 
 
@@ -535,10 +545,24 @@ def _explain(system, ours, se, theirs) -> str:
         return ("delay system: ours from the pseudospectral ODE approximation of the history "
                 "(25 Chebyshev nodes), the reference's from its own finite-difference estimator "
                 "on the 10-lag embedding")
-    if ours <= 3 * se or ours < 1e-4:
+    label = system.chaos_label
+    if label == "transient":
+        e = system.invariants["chaos"]["evidence"]
+        note = (f"transient chaos: λ_max {e['early']:.2g} in the first half of the averaging "
+                f"window, {e['late']:.2g} in the second; the orbit ends in an {e['end_state']} "
+                "(the stored average mixes both regimes; skipped by the dataset protocol)")
+    elif label == "not_chaotic":
         note = ("not chaotic at these parameters and this initial condition by our estimate "
-                "(λ_max zero within its error: a periodic, quasi-periodic or transiently "
-                "chaotic orbit); the reference's short average does not resolve it")
+                "(λ_max zero within its error, or the orbit settles on an equilibrium or a "
+                "cycle); the reference's short average does not resolve it")
+    elif label == "undetermined":
+        note = "undetermined by the chaos rule: see its evidence (`dysts-bench show`)"
+    elif system.invariants.get("chaos", {}).get("evidence", {}).get("stationary") is False:
+        e = system.invariants["chaos"]["evidence"]
+        note = (f"chaotic, but the exponent is not stationary: {e['early']:.2g} in the first "
+                f"half of the window, {e['late']:.2g} in the second (a long first regime)")
+    elif ours <= 3 * se or ours < 1e-4:
+        note = "λ_max zero within its error over 1000 periods"
     elif se > 0.1 * abs(ours):
         note = "slowly converging average (intermittent dynamics): see the standard error"
     else:

@@ -507,6 +507,16 @@ def test_shipped_canonical_dataset():
     assert "Lorenz" in names and "StickSlipOscillator" in names
     assert man["systems"]["HyperLu"]["status"] == "skipped"
     assert "escape" in man["systems"]["HyperLu"]["reason"]
+    # Protocol 1.2: every transient system is skipped like HyperLu, with its evidence.
+    from dysts_bench.dataset.protocol import supports
+    for name in list_systems():
+        system = get_system(name)
+        rec = man["systems"][name]
+        if system.chaos_label == "transient" or name == "HyperLu":
+            assert rec["status"] == "skipped" and rec["reason"] == supports(system), name
+            assert not rec.get("files"), name
+        if system.chaos_label == "transient" and name != "HyperLu":
+            assert "transient chaos" in rec["reason"] and "λ_max early" in rec["reason"]
     for name in ("MackeyGlass", "IkedaDelay", "ScrollDelay", "PiecewiseCircuit", "SprottDelay",
                  "VossDelay"):
         assert "dynamical" not in man["systems"][name]["unavailable"], name
