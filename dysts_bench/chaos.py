@@ -86,15 +86,16 @@ def polyline_distance(points, path) -> np.ndarray:
 def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=400,
               equilibrium_speed=1e-6, cycle_distance=1e-4) -> dict:
     """Where the orbit from the registry's initial condition ends up after ``end_periods``
-    dominant periods: ``equilibrium``, ``cycle`` or ``irregular``, with the measurements."""
+    dominant periods: ``equilibrium``, ``cycle``, ``escape`` or ``irregular``, with the
+    measurements."""
     system = get_system(system)
     compiled = compile_system(system)
     T = system.period
     coarse = np.linspace(0.0, end_periods * T, int(end_periods * 10) + 1)
-    y = _orbit_or_escape(compiled, system, coarse)
+    y, escaped_after = _orbit_or_escape(compiled, system, coarse)
     if y is None:  # the orbit left to infinity (HyperLu)
         return {"end_state": "escape", "relative_speed": None, "recurrence_distance": None,
-                "end_time": float(coarse[-1])}
+                "end_time": float(coarse[-1]), "escaped_after": escaped_after}
     speed = _speeds(compiled, coarse, y)
     rms_speed = float(np.sqrt(np.mean(speed ** 2)))
     back = int(window_periods * 10)  # the coarse grid has 10 samples per period
@@ -117,8 +118,9 @@ def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=40
 
 
 def _orbit_or_escape(compiled, system, t, chunks=10, growth=1e3):
-    """The orbit sampled at ``t``, integrated chunk by chunk; None when it escapes: the
-    integration fails, or the state grows ``growth`` times beyond the first chunk's size."""
+    """(orbit sampled at ``t``, None), integrated chunk by chunk; (None, time bounded
+    before the escape) when it escapes: the integration fails, or the state grows
+    ``growth`` times beyond the first chunk's size."""
     parts, y0, size = [], np.asarray(system.initial_condition, float), None
     for idx in np.array_split(np.arange(len(t)), chunks):
         grid = t[idx[0] - 1 if parts else 0: idx[-1] + 1]
@@ -126,13 +128,13 @@ def _orbit_or_escape(compiled, system, t, chunks=10, growth=1e3):
         try:
             y, _ = integrate(compiled, y0, grid, rtol=1e-10, atol=1e-10, max_steps=max_steps)
         except IntegrationError:
-            return None
+            return None, float(grid[0])
         size = size or float(np.max(np.abs(y))) + 1.0
         if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > growth * size:
-            return None
+            return None, float(grid[0])
         parts.append(y[1:] if parts else y)
         y0 = y[-1]
-    return np.concatenate(parts)
+    return np.concatenate(parts), None
 
 
 def _speeds(compiled, t, y):
@@ -168,14 +170,16 @@ def classify(system, settings=None) -> dict:
     from .invariants import lyapunov_spectrum
     cfg = {**CHAOS_SETTINGS, **(settings or {})}
     system = get_system(system)
-    lyap = lyapunov_spectrum(system, n_periods=cfg["lyapunov_periods"], k=1,
-                             n_blocks=cfg["n_blocks"])
-    blocks = lyap["blocks"][:, 0]
-    stats = block_statistics(blocks, cfg["z"])
     end = end_state(system, end_periods=cfg["end_periods"], window_periods=cfg["window_periods"],
                     pts_per_period=cfg["pts_per_period"],
                     equilibrium_speed=cfg["equilibrium_speed"],
                     cycle_distance=cfg["cycle_distance"])
+    periods = cfg["lyapunov_periods"]
+    if end["end_state"] == "escape":  # average well inside the time the orbit stays bounded
+        periods = min(periods, max(20.0, 0.25 * end["escaped_after"] / system.period))
+    lyap = lyapunov_spectrum(system, n_periods=periods, k=1, n_blocks=cfg["n_blocks"])
+    blocks = lyap["blocks"][:, 0]
+    stats = block_statistics(blocks, cfg["z"])
     label = label_from(stats, end["end_state"], system.period, cfg["z"],
                        cfg["min_lambda_per_period"])
     evidence = {**{k: _round(v) for k, v in stats.items()}, **{k: _round(v) for k, v in end.items()},
@@ -214,6 +218,6 @@ def describe(chaos: dict | None) -> str:
              f" /time unit ({'stationary' if e.get('stationary') else 'not stationary'}: "
              f"halves differ by {g('z_halves')} s.e.)"]
     if "end_state" in e:
-        parts.append(f"end state after {g('end_time')}: {e['end_state']} (speed {g('relative_speed')} "
+        parts.append(f"end state after {g('end_time')} time units: {e['end_state']} (speed {g('relative_speed')} "
                      f"of its RMS, recurrence {g('recurrence_distance')} of the size)")
     return f"{chaos['label']}: " + "; ".join(parts)
