@@ -114,3 +114,21 @@ def test_dequanli_has_no_positive_exponent():
     assert result["label"] == "not_chaotic"
     assert abs(result["evidence"]["late"]) <= 3 * result["evidence"]["late_se"]
     assert get_system("DequanLi").chaos_label == "not_chaotic"
+
+
+def test_annotate_chaos_only_changes_nothing_but_the_label(tmp_path):
+    import json
+    import shutil
+
+    from dysts_bench.invariants import annotate
+    from dysts_bench.registry import default_path
+    path = tmp_path / "systems.json"
+    shutil.copy(default_path(), path)
+    raw = json.loads(path.read_text())
+    raw["systems"]["Lorenz"]["invariants"].pop("chaos", None)
+    path.write_text(json.dumps(raw))
+    assert annotate(["Lorenz"], settings={"chaos_only": True}, path=path, progress=False) == {}
+    new = json.loads(path.read_text())
+    chaos = new["systems"]["Lorenz"]["invariants"].pop("chaos")
+    assert chaos["label"] == "chaotic" and chaos["evidence"]["stationary"]
+    assert new == raw
