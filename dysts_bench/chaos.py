@@ -19,7 +19,8 @@ looks at *how* the estimate behaves in time and where the orbit ends up:
    ``1e-4`` attractor standard deviations of the polyline through the earlier window (a
    periodic orbit retraces itself, up to the chord error ~ (2 pi / 400)^2 / 8 ~ 3e-5 of
    its size; a chaotic one leaves gaps between strands). *Escape*: the integration fails
-   (the orbit leaves to infinity, as HyperLu's do).
+   (the orbit grows 1000-fold, as HyperLu's do); *unresolved*: the integration gets stuck
+   without growing (not an end state; the exponent decides).
 3. **Label.**
 
    - ``transient``: the end state is an equilibrium, a cycle or an escape, but the early exponent
@@ -45,10 +46,10 @@ import numpy as np
 
 from .compile import compile_system
 from .registry import get_system
-from .solvers import IntegrationError, integrate
+from .solvers import integrate
 
 #: Settings of the classification (stored with the evidence).
-CHAOS_SETTINGS = {"lyapunov_periods": 1000, "n_blocks": 20, "end_periods": 10000,
+CHAOS_SETTINGS = {"lyapunov_periods": 1000, "n_blocks": 20, "end_periods": 2000,
                   "window_periods": 20, "pts_per_period": 400,
                   "equilibrium_speed": 1e-6, "cycle_distance": 1e-4, "z": 3.0,
                   "min_lambda_per_period": 1e-3}
@@ -83,7 +84,7 @@ def polyline_distance(points, path) -> np.ndarray:
     return out
 
 
-def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=400,
+def end_state(system, *, end_periods=2000, window_periods=20, pts_per_period=400,
               equilibrium_speed=1e-6, cycle_distance=1e-4) -> dict:
     """Where the orbit from the registry's initial condition ends up after ``end_periods``
     dominant periods: ``equilibrium``, ``cycle``, ``escape`` or ``irregular``, with the
@@ -93,8 +94,9 @@ def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=40
     T = system.period
     coarse = np.linspace(0.0, end_periods * T, int(end_periods * 10) + 1)
     y, escaped_after = _orbit_or_escape(compiled, system, coarse)
-    if y is None:  # the orbit left to infinity (HyperLu)
-        return {"end_state": "escape", "relative_speed": None, "recurrence_distance": None,
+    if y is None:  # left to infinity (HyperLu), or could not be integrated to the end
+        return {"end_state": "escape" if escaped_after is not None else "unresolved",
+                "relative_speed": None, "recurrence_distance": None,
                 "end_time": float(coarse[-1]), "escaped_after": escaped_after}
     speed = _speeds(compiled, coarse, y)
     rms_speed = float(np.sqrt(np.mean(speed ** 2)))
@@ -119,19 +121,20 @@ def end_state(system, *, end_periods=10000, window_periods=20, pts_per_period=40
 
 def _orbit_or_escape(compiled, system, t, chunks=10, growth=1e3):
     """(orbit sampled at ``t``, None), integrated chunk by chunk; (None, time bounded
-    before the escape) when it escapes: the integration fails, or the state grows
-    ``growth`` times beyond the first chunk's size."""
+    before the escape) when the state grows ``growth`` times beyond the first chunk's size;
+    (None, None) when the integration gets stuck without growing."""
     parts, y0, size = [], np.asarray(system.initial_condition, float), None
     for idx in np.array_split(np.arange(len(t)), chunks):
         grid = t[idx[0] - 1 if parts else 0: idx[-1] + 1]
         max_steps = int(50 * (grid[-1] - grid[0]) / system.dt) + 10_000
-        try:
-            y, _ = integrate(compiled, y0, grid, rtol=1e-10, atol=1e-10, max_steps=max_steps)
-        except IntegrationError:
+        y, stats = integrate(compiled, y0, grid, rtol=1e-10, atol=1e-10, max_steps=max_steps,
+                             check=False)
+        finite = y[np.all(np.isfinite(y), axis=1)]
+        size = size or float(np.max(np.abs(finite))) + 1.0
+        if finite.size and np.max(np.abs(finite)) > growth * size:
             return None, float(grid[0])
-        size = size or float(np.max(np.abs(y))) + 1.0
-        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > growth * size:
-            return None, float(grid[0])
+        if stats.status != 0:  # stuck without growing (e.g. chattering at a switch)
+            return None, None
         parts.append(y[1:] if parts else y)
         y0 = y[-1]
     return np.concatenate(parts), None
