@@ -192,8 +192,10 @@ def classify(system, settings=None) -> dict:
             "method": "λ_max block means (Benettin QR, k = 1) after "
                       f"{lyap['settings']['transient_periods']} periods: halves compared "
                       "(stationarity); end state of a plain orbit (equilibrium: speed; "
-                      "cycle: recurrence to the earlier window); rule in dysts_bench.chaos",
-            "settings": cfg}
+                      "cycle: recurrence to the earlier window); rule and settings "
+                      "(CHAOS_SETTINGS) in dysts_bench.chaos",
+            **({"settings": changed} if (changed := {k: v for k, v in cfg.items()
+                                                      if CHAOS_SETTINGS.get(k) != v}) else {})}
 
 
 def _round(v, digits=3):
