@@ -85,7 +85,8 @@ def test_coullet_is_chaotic_after_its_first_regime():
     rates = two_trajectory_rates("Coullet", 6000.0, 0.5)
     first, late = rates[: len(rates) // 10].mean(), rates[len(rates) // 2:]
     assert first > 0.08                        # the long first regime, λ ~ 0.13
-    se = late.std(ddof=1) / np.sqrt(len(late) / 20)  # local rates are correlated: blocks of 20
+    blocks = late[: len(late) // 100 * 100].reshape(-1, 100).mean(axis=1)  # 300 time units each
+    se = blocks.std(ddof=1) / np.sqrt(len(blocks))
     assert late.mean() > 0.005 and late.mean() > 3 * se  # a persistent positive λ ~ 0.013
     result = classify("Coullet")
     assert result["label"] == "chaotic"
@@ -95,10 +96,12 @@ def test_coullet_is_chaotic_after_its_first_regime():
 
 @pytest.mark.slow
 def test_panxuzhou_is_transient_chaos_ending_on_an_equilibrium():
-    rates = two_trajectory_rates("PanXuZhou", 4000.0, 2.0)
-    early, last = rates[: len(rates) // 4].mean(), rates[-len(rates) // 8:]
-    assert 0.4 < early < 0.9                   # λ ~ 0.65 during the transient
-    assert np.all(last < 0)                    # then a stable focus: every rate negative
+    rates = two_trajectory_rates("PanXuZhou", 3000.0, 2.0)
+    blocks = rates[: len(rates) // 40 * 40].reshape(-1, 40).mean(axis=1)  # ~80 time units
+    ends = int(np.argmax(blocks < 0))          # the first block after the transient
+    assert ends >= 2                           # chaotic for hundreds of time units (orbit-dependent)
+    assert 0.4 < blocks[:ends - 1].mean() < 0.9  # λ ~ 0.65 during the transient
+    assert np.all(blocks[ends:] < 0)           # then a stable focus, for good
     result = classify("PanXuZhou")
     assert result["label"] == "transient" and result["evidence"]["end_state"] == "equilibrium"
     assert result["evidence"]["early"] > 0.3
