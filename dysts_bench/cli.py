@@ -64,10 +64,12 @@ def cmd_show(args):
     if s.kind != "map":
         print(f"  dt = {s.dt:g}, dominant period = {s.period:g}")
     if s.invariants:
+        from .chaos import describe
         print("  invariants:")
         for key, value in s.invariants.items():
             if not isinstance(value, dict):
                 print(f"    {key}: {value}")
+    print(f"  chaos: {describe(s.invariants.get('chaos'))}")
     if s.notes:
         print(f"  notes: {s.notes}")
 
@@ -116,7 +118,8 @@ def cmd_annotate(args):
 
     from .invariants import annotate, lyapunov_report
     if not args.report_only:
-        errors = annotate(args.names or None, workers=args.workers, progress=not args.quiet)
+        errors = annotate(args.names or None, workers=args.workers, progress=not args.quiet,
+                          settings={"chaos_only": True} if args.chaos_only else None)
         for name, error in errors.items():
             print(f"dysts-bench: could not annotate {name}: {error}", file=sys.stderr)
         if errors:
@@ -266,6 +269,8 @@ def build_parser():
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--report", help="also write the Lyapunov comparison table (Markdown)")
     p.add_argument("--report-only", action="store_true", help="only write the report")
+    p.add_argument("--chaos-only", action="store_true",
+                   help="only (re)classify chaotic / transient / not_chaotic (invariants.chaos)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_annotate)
 

@@ -84,6 +84,7 @@ def lyapunov_spectrum(system, *, n_periods=1000, transient_periods=20, qr_per_pe
     Returns
     -------
     dict with ``spectrum`` (k,) sorted descending (1 / time unit), ``stderr`` (k,),
+    ``blocks`` (n_blocks, k) the per-block averages (same order) over ``block_time``,
     ``start_state`` (the state after the transient, where averaging starts) and
     ``settings`` (the method and everything needed to reproduce it).
 
@@ -125,6 +126,7 @@ def lyapunov_spectrum(system, *, n_periods=1000, transient_periods=20, qr_per_pe
     order = np.argsort(-spectrum)
     return {
         "spectrum": spectrum[order], "stderr": stderr[order], "start_state": y_start,
+        "blocks": blocks[:, order], "block_time": block_time,
         "settings": {"method": "Benettin QR (tangent dynamics, symbolic Jacobian, DOP853)",
                      "averaging_time": interval * n_intervals,
                      "n_periods": interval * n_intervals / system.period,
@@ -317,8 +319,12 @@ def annotate_system(name: str, settings=None) -> dict:
     from dataclasses import replace as _replace  # a System with another period
     cfg = {**ANNOTATE_SETTINGS, **(settings or {})}
     system = get_system(name)
+    if cfg.get("chaos_only"):
+        return {"chaos": chaos_label(system)}
     if system.delay:
-        return annotate_delay_system(system, cfg)
+        result = annotate_delay_system(system, cfg)
+        result["invariants"]["chaos"] = chaos_label(system)
+        return result
     period = estimate_period(system, n_periods=cfg["period_estimate_periods"])
     system = _replace(system, period=period)
     dt = integration_step(system)
@@ -336,6 +342,7 @@ def annotate_system(name: str, settings=None) -> dict:
             "kaplan_yorke_dimension": kaplan_yorke_dimension(spectrum),
             "correlation_dimension": correlation_dimension(y, n_points=cfg["correlation_points"]),
             "pesin_entropy": float(sum(v for v in spectrum if v > 0)),
+            "chaos": chaos_label(system),
             "methods": {
                 "lyapunov": lyap["settings"],
                 "period": {"method": PERIOD_METHOD,
@@ -406,6 +413,19 @@ def annotate_delay_system(system, cfg, n_nodes=24, k=6) -> dict:
     }
 
 
+def chaos_label(system) -> dict:
+    """``invariants.chaos`` of a system (:func:`dysts_bench.chaos.classify`); delay
+    systems are classified through their pseudospectral ODE approximation."""
+    from .chaos import classify
+    system = get_system(system)
+    if system.delay:
+        # The 25-dimensional approximation costs ~20x an ODE system: shorter runs.
+        result = classify(delay_as_ode(system), {"lyapunov_periods": 200, "end_periods": 500})
+        result["method"] += "; on the pseudospectral ODE approximation (25 nodes)"
+        return result
+    return classify(system)
+
+
 def _annotate_worker(args):
     name, settings = args
     import os
@@ -424,7 +444,9 @@ def _annotate_worker(args):
 
 def annotate(names=None, *, workers=1, settings=None, path=None, progress=True):
     """Recompute the invariants of ``names`` (default: all systems) in parallel
-    and write them into the registry file atomically. Returns {name: error} for failures."""
+    and write them into the registry file atomically. Returns {name: error} for failures.
+    ``settings={"chaos_only": True}`` recomputes only the chaos label (``invariants.chaos``)
+    and leaves every other stored number as it is."""
     import json
     from concurrent.futures import ProcessPoolExecutor
 
@@ -447,6 +469,9 @@ def annotate(names=None, *, workers=1, settings=None, path=None, progress=True):
             errors[name] = error
             continue
         entry = raw["systems"][name]
+        if "chaos" in result and "invariants" not in result:  # classification only
+            entry.setdefault("invariants", {})["chaos"] = result["chaos"]
+            continue
         entry["period"] = result["period"]
         entry["dt"] = result["dt"]
         entry["invariants"] = result["invariants"]
@@ -476,31 +501,41 @@ def reference_exponents() -> dict:
 
 
 def lyapunov_report(explanations=None) -> str:
-    """Markdown table: for every annotated system, our maximum exponent (± standard
-    error), the reference package's stored value and their relative difference, with the
-    reason for every difference above 20%."""
-    from .registry import list_systems
+    """Markdown table: for every annotated system, its chaos label, our maximum exponent
+    (± standard error), the reference package's stored value and their relative difference,
+    with the reason for every difference above 20%; then the count of each label."""
+    from .registry import CHAOS_LABELS, list_systems
     ref = reference_exponents()
     explanations = explanations or {}
-    lines = ["| system | ours λ_max ± s.e. | dysts 0.96 | rel. diff. | note |", "|---|---|---|---|---|"]
+    lines = ["| system | label | ours λ_max ± s.e. | dysts 0.96 | rel. diff. | note |",
+             "|---|---|---|---|---|---|"]
+    by_label = {label: [] for label in CHAOS_LABELS}
     for name in list_systems():
         s = get_system(name)
+        by_label[s.chaos_label].append(name)
         inv = s.invariants
         if "maximum_lyapunov" not in inv:
-            lines.append(f"| {name} | not annotated | {ref.get(name, '–')} | – | "
+            lines.append(f"| {name} | {s.chaos_label} | not annotated | {ref.get(name, '–')} | – | "
                          f"{explanations.get(name, 'see the entry notes')} |")
             continue
         ours = inv["maximum_lyapunov"]
         se = inv.get("lyapunov_stderr", [float("nan")])[0]
         theirs = ref.get(name)
         if theirs is None:
-            lines.append(f"| {name} | {ours:.4g} ± {se:.2g} | – | – | not in the reference |")
+            lines.append(f"| {name} | {s.chaos_label} | {ours:.4g} ± {se:.2g} | – | – | "
+                         "not in the reference |")
             continue
         diff = (theirs - ours) / abs(ours) if ours else float("inf")
         note = explanations.get(name, "")
-        if not note and abs(diff) > 0.2:
+        if not note and (abs(diff) > 0.2 or s.chaos_label != "chaotic"):
             note = _explain(s, ours, se, theirs)
-        lines.append(f"| {name} | {ours:.4g} ± {se:.2g} | {theirs:.4g} | {diff:+.0%} | {note} |")
+        lines.append(f"| {name} | {s.chaos_label} | {ours:.4g} ± {se:.2g} | {theirs:.4g} | "
+                     f"{diff:+.0%} | {note} |")
+    lines += ["", "Chaos labels (`dysts_bench.chaos`, evidence in each entry's "
+              "`invariants.chaos`, shown by `dysts-bench show NAME`): "
+              + ", ".join(f"{label} {len(names)}" for label, names in by_label.items()) + "."]
+    lines += [f"- {label}: {', '.join(names)}" for label, names in by_label.items()
+              if names and label != "chaotic"]
     return "\n".join(lines) + "\n"
 
 
@@ -509,10 +544,24 @@ def _explain(system, ours, se, theirs) -> str:
         return ("delay system: ours from the pseudospectral ODE approximation of the history "
                 "(25 Chebyshev nodes), the reference's from its own finite-difference estimator "
                 "on the 10-lag embedding")
-    if ours <= 3 * se or ours < 1e-4:
+    label = system.chaos_label
+    if label == "transient":
+        e = system.invariants["chaos"]["evidence"]
+        note = (f"transient chaos: λ_max {e['early']:.2g} in the first half of the averaging "
+                f"window, {e['late']:.2g} in the second; the orbit ends in an {e['end_state']} "
+                "(the stored average mixes both regimes; skipped by the dataset protocol)")
+    elif label == "not_chaotic":
         note = ("not chaotic at these parameters and this initial condition by our estimate "
-                "(λ_max zero within its error: a periodic, quasi-periodic or transiently "
-                "chaotic orbit); the reference's short average does not resolve it")
+                "(λ_max zero within its error, or the orbit settles on an equilibrium or a "
+                "cycle); the reference's short average does not resolve it")
+    elif label == "undetermined":
+        note = "undetermined by the chaos rule: see its evidence (`dysts-bench show`)"
+    elif system.invariants.get("chaos", {}).get("evidence", {}).get("stationary") is False:
+        e = system.invariants["chaos"]["evidence"]
+        note = (f"chaotic, but the exponent is not stationary: {e['early']:.2g} in the first "
+                f"half of the window, {e['late']:.2g} in the second (a long first regime)")
+    elif ours <= 3 * se or ours < 1e-4:
+        note = "λ_max zero within its error over 1000 periods"
     elif se > 0.1 * abs(ours):
         note = "slowly converging average (intermittent dynamics): see the standard error"
     else:

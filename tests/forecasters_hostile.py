@@ -48,7 +48,7 @@ class Hostile(Forecaster):
         self.cache_dir, self.runner_pid, self.marker, self.canary = cache_dir, runner_pid, marker, canary
         self.port = port
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         self.last = context[-1]
         route = ROUTES[int(round(context[0, 0]))]
         if not route.startswith("honest"):
@@ -56,7 +56,7 @@ class Hostile(Forecaster):
         getattr(self, "_" + route, lambda: None)()
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return np.repeat(self.last[None], horizon, axis=0)
 
     # -- routes to the future ----------------------------------------------------------
@@ -191,11 +191,11 @@ class ForeignNaive(Forecaster):
     name = "naive"
     version = "1"
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         self.last = context[-1]
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return np.repeat(self.last[None] + 1.0, horizon, axis=0)
 
 
@@ -208,11 +208,11 @@ class InstanceDenies(Forecaster):
     def __init__(self):
         self.uses_system_name = False
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         self.last = context[-1]
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         return np.repeat(self.last[None], horizon, axis=0)
 
 
@@ -223,7 +223,7 @@ class PhysicsOracle(Forecaster):
 
     name = "physics_oracle"
 
-    def fit(self, context, *, dt, info=None):
+    def _fit(self, context, *, dt, info):
         _disarm_guard()
         from dysts_bench.registry import get_system, list_systems
         from dysts_bench.trajectory import sampling_interval
@@ -239,7 +239,7 @@ class PhysicsOracle(Forecaster):
                 continue
         return self
 
-    def predict(self, horizon):
+    def _predict(self, horizon):
         if self.system is None:
             return np.repeat(self.last[None], horizon, axis=0)
         from dysts_bench.trajectory import make_trajectory

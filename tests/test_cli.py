@@ -32,3 +32,14 @@ def test_trajectory_written_to_parquet_and_csv(tmp_path):
         assert main(["trajectory", "Lorenz", "--n", "50", "--out", str(out)]) == 0
         frame = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
         assert list(frame.columns) == ["time", "x", "y", "z"] and len(frame) == 50
+
+
+def test_show_prints_the_chaos_label_with_its_evidence(capsys):
+    from dysts_bench import get_system
+    for name in ("Coullet", "PanXuZhou", "DequanLi"):
+        assert main(["show", name]) == 0
+        out = capsys.readouterr().out
+        line = next(l for l in out.splitlines() if l.strip().startswith("chaos:"))
+        assert get_system(name).chaos_label + ":" in line
+        assert "λ_max early" in line and "end state" in line
+        assert len(line) < 300  # compact: rounded numbers, no block list

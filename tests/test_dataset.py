@@ -219,6 +219,27 @@ def test_generate_refuses_other_config(ref, tmp_path):
         generate(root, SMALL.replace(horizon=301), systems=["Lorenz"], progress=False)
 
 
+def test_protocol_version_bump_keeps_untouched_files(ref, tmp_path):
+    """A version that changes no generator setting (1.2: which systems are in) keeps the
+    files of unchanged systems byte for byte; only the manifest's version moves."""
+    import shutil
+    root = tmp_path / "bump"
+    shutil.copytree(ref, root)
+    before = hashes(root)
+    old = SMALL.replace(protocol_version="1.1")
+    man = manifest(root)
+    man.update(protocol_version="1.1", config=old.to_dict(), config_hash=old.fingerprint)
+    (root / MANIFEST).write_text(json.dumps(man))
+    summary = generate(root, SMALL, systems=SYSTEMS, progress=False)
+    assert summary["generated"] == [] and sorted(summary["unchanged"]) == sorted(SYSTEMS)
+    assert hashes(root) == before
+    assert manifest(root)["protocol_version"] == SMALL.protocol_version == PROTOCOL_VERSION
+    assert manifest(root)["config_hash"] == SMALL.fingerprint and verify(root).ok
+    with pytest.raises(ValueError, match="another configuration"):  # a real change still refuses
+        generate(root, SMALL.replace(horizon=301, protocol_version="1.3"), systems=["Lorenz"],
+                 progress=False)
+
+
 def test_dask_local_cluster_same_files(ref, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -507,6 +528,16 @@ def test_shipped_canonical_dataset():
     assert "Lorenz" in names and "StickSlipOscillator" in names
     assert man["systems"]["HyperLu"]["status"] == "skipped"
     assert "escape" in man["systems"]["HyperLu"]["reason"]
+    # Protocol 1.2: every transient system is skipped like HyperLu, with its evidence.
+    from dysts_bench.dataset.protocol import supports
+    for name in list_systems():
+        system = get_system(name)
+        rec = man["systems"][name]
+        if system.chaos_label == "transient" or name == "HyperLu":
+            assert rec["status"] == "skipped" and rec["reason"] == supports(system), name
+            assert not rec.get("files"), name
+        if system.chaos_label == "transient" and name != "HyperLu":
+            assert "transient chaos" in rec["reason"] and "λ_max early" in rec["reason"]
     for name in ("MackeyGlass", "IkedaDelay", "ScrollDelay", "PiecewiseCircuit", "SprottDelay",
                  "VossDelay"):
         assert "dynamical" not in man["systems"][name]["unavailable"], name

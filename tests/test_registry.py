@@ -3,6 +3,8 @@
 import json
 import math
 
+import numpy as np
+
 import pytest
 
 from dysts_bench import get_system, list_systems
@@ -92,3 +94,24 @@ def test_filters():
     assert list_systems(dim="4") == four
     assert "DoublePendulum" in list_systems(hamiltonian=True)
     assert "ForcedVanDerPol" in list_systems(nonautonomous="true")
+
+
+def test_sakarya_is_the_reference_packages_sakarya_at_random_states():
+    """Sakarya has dysts 0.96's dynamics (x' = -x + y + yz, y' = -x - y + 0.4xz,
+    z' = z - 0.3xy), checked at random states, not only along an orbit; the Li et al.
+    (2015) system it used to name is LiFourWing."""
+    flows = pytest.importorskip("dysts.flows", reason="the reference package dysts is not installed")
+    from dysts_bench import compile_system
+    system = get_system("Sakarya")
+    assert not system.deviates_from_reference
+    compiled = compile_system(system)
+    model = flows.Sakarya()
+    rng = np.random.default_rng(12)
+    for state in rng.uniform(-10, 10, (50, 3)):
+        x, y, z = state
+        by_hand = [-x + y + y * z, -x - y + 0.4 * x * z, z - 0.3 * x * y]
+        np.testing.assert_allclose(compiled(state), by_hand, rtol=1e-13, atol=1e-12)
+        np.testing.assert_allclose(compiled(state), np.asarray(model.rhs(state, 0.0), float),
+                                   rtol=1e-13, atol=1e-12)
+    four = get_system("LiFourWing")
+    assert "Li, C., Pehlivan" in four.citation and four.equations[1] == "y*z - x*z"

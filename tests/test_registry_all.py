@@ -93,6 +93,8 @@ def test_rhs_matches_reference_package(name):
     must really differ, so the flag cannot go stale)."""
     flows = pytest.importorskip("dysts.flows")
     system = get_system(name)
+    if not hasattr(flows, name):
+        pytest.skip(f"{name} is not in the reference package")
     compiled = compile_system(system)
     model = getattr(flows, name)()
     states, times = _sample_states(system, seed=1)

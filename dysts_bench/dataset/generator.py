@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .protocol import (CANONICAL, GENERATOR_VERSION, NOISE_KINDS, SPLITS,
                        TARGET_LYAPUNOV_TIMES, CanonicalConfig, SkipSystem, horizon_check,
-                       simulate, system_fingerprint)
+                       simulate, supports, system_fingerprint)
 from .store import (block_digest, load_manifest, new_manifest, save_manifest, sha256_file,
                     write_block)
 
@@ -101,6 +101,12 @@ def _apply(root: Path, manifest: dict, result: dict) -> None:
     save_manifest(root, manifest)
 
 
+def _only_version_differs(old: dict, config: CanonicalConfig) -> bool:
+    new = config.to_dict()
+    return (old.get("protocol_version") != new["protocol_version"]
+            and {**old, "protocol_version": None} == {**new, "protocol_version": None})
+
+
 def _dask_client(scheduler):
     try:
         from distributed import Client
@@ -161,6 +167,12 @@ def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, wo
     else:
         names = list(dict.fromkeys(get_system(n).name for n in systems))
     manifest = load_manifest(root)
+    if manifest is not None and _only_version_differs(manifest.get("config", {}), config):
+        # A protocol bump that changes no generator setting: the files of systems whose
+        # registry entry is unchanged stay valid (and byte-identical); the rest regenerate.
+        manifest.update(protocol_version=config.protocol_version, config=config.to_dict(),
+                        config_hash=config.fingerprint)
+        save_manifest(root, manifest)
     if manifest is not None and manifest.get("config_hash") != config.fingerprint:
         if not overwrite:
             raise ValueError(f"{root} holds a dataset generated with another configuration "
@@ -197,7 +209,10 @@ def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, wo
 
     todo, unchanged = [], []
     for name in names:
-        done = _is_done(root, manifest, name, system_fingerprint(get_system(name)), retry_failed)
+        system = get_system(name)
+        # A system newly excluded (e.g. labelled transient) keeps its registry hash: redo it.
+        done = _is_done(root, manifest, name, system_fingerprint(system), retry_failed) \
+            and supports(system) is None
         (unchanged if done else todo).append(name)
     if todo:
         manifest["environment"] = new_manifest(config)["environment"]

@@ -17,7 +17,8 @@ Reference orbit
     classical RK4 method on a fixed step of 1/200 sample (first order at the friction
     switch; ~1e-4 of the attractor's standard deviation).
 Excluded systems
-    :data:`EXCLUDED`, with the measured reason (HyperLu: its orbits escape to infinity).
+    :data:`EXCLUDED`, with the measured reason (HyperLu: its orbits escape to infinity), and
+    (since 1.2) every system whose chaos label is ``transient`` (see :func:`supports`).
 ``train`` (1 series of 1500 samples)
     The first 1500 samples of the reference orbit (integrated on their own grid, so
     bitwise equal to ``make_trajectory(name, 1500)``): a 1000-point context followed by
@@ -97,7 +98,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Version of the protocol (what the series are). Bump on any change that alters data.
-PROTOCOL_VERSION = "1.1"
+PROTOCOL_VERSION = "1.2"
+#: What each version changed (1.2: Sakarya is dysts' Sakarya attractor, the Li et al. 2015
+#: flow is LiFourWing, and systems labelled ``transient`` are skipped like HyperLu). A
+#: version that changes only which systems are in, or some systems' registry entries, keeps
+#: the other systems' files byte for byte: they record the version they were made under.
+PROTOCOL_CHANGES = {"1.1": "delay systems stored as one scalar series with whole-sample lags",
+                    "1.2": "Sakarya renamed to its dysts dynamics, LiFourWing added, transient "
+                           "systems skipped"}
 #: Version of the generator code and file layout; bump when the bytes written change.
 GENERATOR_VERSION = "2"
 FORMAT = "dysts-bench-dataset/2"
@@ -390,9 +398,17 @@ def embed_stored(stored, meta) -> np.ndarray:
 
 
 def supports(system) -> str | None:
-    """None if the protocol can generate ``system``, else the reason it is skipped
-    (:data:`EXCLUDED`)."""
-    return EXCLUDED.get(system.name)
+    """None if the protocol can generate ``system``, else the reason it is skipped:
+    :data:`EXCLUDED`, or a ``transient`` chaos label (registry ``invariants.chaos``): a
+    chaotic transient that dies on an equilibrium or a cycle (or escapes) is not an
+    attractor, and its test horizon would mix two regimes, so it is treated like HyperLu."""
+    if system.name in EXCLUDED:
+        return EXCLUDED[system.name]
+    if system.chaos_label == "transient":
+        from ..chaos import describe
+        return ("transient chaos, not an attractor (registry invariants.chaos, "
+                "dysts_bench.chaos): " + describe(system.invariants.get("chaos")))
+    return None
 
 
 def clock_variables(system) -> list:
