@@ -232,3 +232,79 @@ def load_results(results, horizon_metrics=HORIZON_METRICS, systems=None) -> tupl
 
 __all__ = ["HORIZON_METRICS", "TASK_COLUMNS", "LeaderboardWarning", "horizon_columns", "known_systems", "load_results",
            "read_records", "records_frame", "result_files"]
+
+
+# -- sources: reference results, the user's own runs, verification marks ---------------------
+
+#: Suffix of the label of a run from the user's own results directory.
+LOCAL_MARK = " (local)"
+#: Suffix of the label of a run whose results file passed ``dysts-bench verify-results``.
+VERIFIED_MARK = " \u2713"
+
+
+def verification_path(run_file) -> Path:
+    """The sidecar of a run file: ``<run>.verified.json`` beside ``<run>.jsonl``."""
+    run_file = Path(run_file)
+    return run_file.with_name(run_file.name[: -len(".jsonl")] + ".verified.json") \
+        if run_file.name.endswith(".jsonl") else run_file.with_name(run_file.name + ".verified.json")
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes: a verification mark holds only for the file it checked."""
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def is_verified(run_file) -> bool:
+    """True if the run file has a passing verification mark for its current content."""
+    try:
+        mark = json.loads(verification_path(run_file).read_text())
+        return bool(mark.get("passed")) and mark.get("file_sha256") == file_digest(run_file)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _mark(records: list[dict], suffix: str) -> None:
+    """Append ``suffix`` to the forecaster name and run id of each record (in place), so a
+    marked run is its own row and never merges with a reference run of the same id."""
+    for rec in records:
+        spec = rec.get("forecaster") if isinstance(rec.get("forecaster"), dict) else {}
+        name = spec.get("name") if isinstance(spec.get("name"), str) else Path(rec["_file"]).name.split("-")[0]
+        run_id = spec.get("run_id") if isinstance(spec.get("run_id"), str) else Path(rec["_file"]).name.split(".")[0]
+        rec["forecaster"] = {**spec, "name": name + suffix, "run_id": run_id + suffix}
+
+
+def load_sources(reference=None, local=None, horizon_metrics=HORIZON_METRICS,
+                 systems=None) -> tuple[pd.DataFrame, list[str]]:
+    """The task frame of the reference results and the user's own (``local``) results.
+
+    Runs from ``local`` are labelled ``"<name> (local)"``; runs whose file carries a passing
+    verification mark (:func:`is_verified`) get ``" \u2713"``. Either source may be None
+    or a directory that does not exist.
+    """
+    records, messages = [], []
+    for source, suffix in ((reference, ""), (local, LOCAL_MARK)):
+        if source is None or not Path(source).exists():
+            continue
+        for file in result_files(source):
+            found, notes = read_records([file])
+            messages += notes
+            mark = suffix + (VERIFIED_MARK if is_verified(file) else "")
+            if mark:
+                _mark(found, mark)
+            records += found
+    if systems is not None:
+        records = _known_only(records, systems, messages)
+    return records_frame(records, messages, horizon_metrics=horizon_metrics), messages
+
+
+def resolve_label(frame: pd.DataFrame, name: str | None) -> str | None:
+    """The display label of forecaster ``name`` (a verified reference run carries a mark)."""
+    if name is None or frame.empty or name in set(frame["forecaster"]):
+        return name
+    marked = name + VERIFIED_MARK
+    return marked if marked in set(frame["forecaster"]) else name
+
+
+__all__ += ["LOCAL_MARK", "VERIFIED_MARK", "file_digest", "is_verified", "load_sources", "resolve_label",
+            "verification_path"]

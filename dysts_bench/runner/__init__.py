@@ -136,7 +136,7 @@ class RunResult:
         return {(r["evaluation"], r["system"], r["series"]): r for r in self.records}
 
 
-def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
+def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, timeout=600,
         memory="4GB", resume=True, progress=True, params=None, tune=True, train_source=None, isolation="fork",
         protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
         score_workers=None) -> RunResult:
@@ -152,7 +152,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         ``maximum_lyapunov``, ``evaluation``, ...), e.g. from
         ``dysts_bench.dataset.iter_tasks`` or :func:`adhoc_tasks`.
     results_dir : path
-        Where run files (and the per-task records under ``.tasks/``) go.
+        Where run files (and the per-task records under ``.tasks/``) go; default the user
+        results directory (:func:`dysts_bench.paths.user_results_dir`).
     workers : int
         Concurrent tasks (worker hosts), or Dask workers of a LocalCluster.
     scheduler : None, "local", "tcp://host:port" or distributed.Client
@@ -208,6 +209,9 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     if len(set(keys)) != len(keys):
         dup = [k for k, n in collections.Counter(keys).items() if n > 1][0]
         raise ValueError(f"duplicate task {dup}")
+    if results_dir is None:
+        from ..paths import user_results_dir
+        results_dir = user_results_dir()
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     run_uuid = uuid.uuid4().hex[:12]

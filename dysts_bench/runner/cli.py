@@ -73,7 +73,9 @@ def cmd_run(args):
 
         from ..dataset import load_train
         train_source = functools.partial(load_train, root=args.root, noise=args.noise)
-    result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
+    from ..paths import user_results_dir
+    out = args.out or user_results_dir()
+    result = run(args.forecaster, tasks, out, workers=args.workers, scheduler=args.scheduler,
                  timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
                  params=_parse_params(args.param), tune=args.tune, train_source=train_source,
                  isolation=args.isolation, protect=[args.root] if args.root else (),
@@ -118,7 +120,10 @@ def add_cli(subparsers):
     p.add_argument("--retry-failed", action="store_true", help="with --resume, rerun tasks that did not finish ok")
     p.add_argument("--fresh", type=int, metavar="SEED", default=None,
                    help="evaluate on fresh initial conditions drawn from SEED at run time")
-    p.add_argument("--results", default="leaderboard/results", help="results directory")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="results directory (default: your user results directory, $DYSTS_BENCH_RESULTS_DIR "
+                        "or ~/.local/share/dysts-bench/results; leaderboard/results publishes to the repository)")
+    p.add_argument("--results", dest="out", help=argparse.SUPPRESS)  # the old name of --out
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="forecaster parameter (JSON value)")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                    help="tune the declared hyperparameters not fixed by --param, per system, on the "
