@@ -1,4 +1,7 @@
-"""The ``dysts-bench`` command line."""
+"""dysts-bench: a benchmark dataset of chaotic dynamical systems and a forecasting leaderboard.
+
+Start with `dysts-bench systems`, `dysts-bench show Lorenz` and `dysts-bench leaderboard`;
+`dysts-bench COMMAND --help` explains each command."""
 
 from __future__ import annotations
 
@@ -29,6 +32,32 @@ def _parse_filters(items):
     return filters
 
 
+def _check_filters(filters: dict) -> None:
+    """Reject a filter value no system could match, naming the valid ones (``dim=four``,
+    ``delay=yes``), instead of printing an empty table."""
+    from .map_registry import map_registry
+    from .registry import registry
+    systems = [*registry().values(), *map_registry().values()]
+    for key, value in filters.items():
+        if key == "kind":
+            valid = ["flow", "map"]
+        else:
+            seen = {getattr(s, key, None) for s in systems} - {None}
+            if seen and all(isinstance(v, bool) for v in seen):
+                valid = ["true", "false"]
+            elif seen and all(isinstance(v, (int, float)) for v in seen):
+                try:
+                    float(value)
+                    continue
+                except ValueError:
+                    raise SystemExit(f"--filter {key}={value}: expected a number, e.g. {key}="
+                                     f"{sorted(seen)[0]:g} (values: {', '.join(f'{v:g}' for v in sorted(seen)[:12])})")
+            else:
+                continue  # free text (e.g. citation): any value is a fair question
+        if value.lower() not in valid:
+            raise SystemExit(f"--filter {key}={value}: not a valid value; use one of {', '.join(valid)}")
+
+
 def cmd_systems(args):
     from .registry import System, get_system, list_systems
     filters = _parse_filters(args.filter)
@@ -37,6 +66,7 @@ def cmd_systems(args):
     bad = [k for k in filters if k not in System.__dataclass_fields__ and k not in ("dim", "kind")]
     if bad:
         raise SystemExit(f"unknown filter field(s) {bad}; try dim, kind, delay, nonautonomous, hamiltonian")
+    _check_filters(filters)
     names = list_systems(**filters)
     rows = []
     for name in names:
@@ -44,8 +74,19 @@ def cmd_systems(args):
         flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) \
             or ("map" if s.kind == "map" else "-")
         lam = s.maximum_lyapunov
-        rows.append((name, s.dim, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
-    _table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows)
+        # a delay system is stored as its published lag embedding: more columns than its dimension
+        columns = s.embedding if s.delay and s.embedding else s.dim
+        rows.append((name, s.dim, columns, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
+    _table(f"{len(rows)} systems", ["name", "dim", "stored columns", "flags", "period", "max Lyapunov"], rows)
+
+
+def _rounded(value):
+    """An invariant for display: floats to 4 significant digits, lists of them too."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(str(_rounded(v)) for v in value) + "]"
+    return value
 
 
 def cmd_show(args):
@@ -76,7 +117,7 @@ def cmd_show(args):
         print("  invariants:")
         for key, value in s.invariants.items():
             if not isinstance(value, dict):
-                print(f"    {key}: {value}")
+                print(f"    {key}: {_rounded(value)}")
     if s.notes:
         print(f"  notes: {s.notes}")
 
@@ -188,8 +229,11 @@ def add_zero_shot_cli(sub):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+    parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"dysts-bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("systems", help="list the registered systems")
     p.add_argument("--filter", action="append", metavar="KEY=VALUE",

@@ -33,3 +33,16 @@ def user_results_dir() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / "dysts-bench" / "results"
+
+
+def verification_path(run_file) -> Path:
+    """The verification mark of a run file: ``<run>.verified.json`` beside ``<run>.jsonl``."""
+    run_file = Path(run_file)
+    stem = run_file.name[: -len(".jsonl")] if run_file.name.endswith(".jsonl") else run_file.name
+    return run_file.with_name(stem + ".verified.json")
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes: a verification mark holds only for the bytes it checked."""
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

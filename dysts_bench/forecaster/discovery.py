@@ -90,7 +90,10 @@ def load_target(target: str):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ForecasterSpecError(f"{where} has no attribute {qualname!r}") from None
+            import difflib
+            close = difflib.get_close_matches(part, [n for n in dir(obj) if not n.startswith("_")], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ForecasterSpecError(f"{where} has no attribute {qualname!r}{hint}") from None
     return obj
 
 

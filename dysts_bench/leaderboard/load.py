@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..paths import file_digest, verification_path
 from ..schema import STATUSES
 
 #: Metrics kept at every Lyapunov-time horizon (the whole-horizon value of all metrics is kept).
@@ -242,19 +243,6 @@ LOCAL_MARK = " (local)"
 VERIFIED_MARK = " \u2713"
 
 
-def verification_path(run_file) -> Path:
-    """The sidecar of a run file: ``<run>.verified.json`` beside ``<run>.jsonl``."""
-    run_file = Path(run_file)
-    return run_file.with_name(run_file.name[: -len(".jsonl")] + ".verified.json") \
-        if run_file.name.endswith(".jsonl") else run_file.with_name(run_file.name + ".verified.json")
-
-
-def file_digest(path) -> str:
-    """SHA-256 of a file's bytes: a verification mark holds only for the file it checked."""
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def is_verified(run_file) -> bool:
     """True if the run file has a passing verification mark for its current content."""
     try:
@@ -306,5 +294,4 @@ def resolve_label(frame: pd.DataFrame, name: str | None) -> str | None:
     return marked if marked in set(frame["forecaster"]) else name
 
 
-__all__ += ["LOCAL_MARK", "VERIFIED_MARK", "file_digest", "is_verified", "load_sources", "resolve_label",
-            "verification_path"]
+__all__ += ["LOCAL_MARK", "VERIFIED_MARK", "is_verified", "load_sources", "resolve_label"]

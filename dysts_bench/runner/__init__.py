@@ -319,7 +319,8 @@ def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, 
                   "forecaster": forecaster_record, "versions": host_meta.get("versions", {}),
                   "scoring_versions": _scoring_versions(), "hardware": host_meta.get("hardware", {}),
                   "limits": {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
-                             "executor": "local" if scheduler is None else "dask"}}
+                             "executor": "local" if scheduler is None else "dask"},
+                  "leakage": "isolated"}
         pending = collections.deque()
 
         def finish(item):

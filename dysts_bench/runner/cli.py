@@ -57,6 +57,15 @@ def _memory_size(text: str) -> str:
     return text
 
 
+def _one_line(message: str) -> str:
+    """A worker's load failure as one line: what failed and the exception, not the traceback."""
+    if "Traceback (most recent call last)" not in message:
+        return message
+    head = message.split("\n", 1)[0].rstrip(":")
+    last = [line for line in message.splitlines() if line.strip()][-1].strip()
+    return f"{head}: {last}"
+
+
 def cmd_run(args):
     from ..dataset import iter_tasks
     from . import run
@@ -75,11 +84,15 @@ def cmd_run(args):
         train_source = functools.partial(load_train, root=args.root, noise=args.noise)
     from ..paths import user_results_dir
     out = args.out or user_results_dir()
-    result = run(args.forecaster, tasks, out, workers=args.workers, scheduler=args.scheduler,
-                 timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
-                 params=_parse_params(args.param), tune=args.tune, train_source=train_source,
-                 isolation=args.isolation, protect=[args.root] if args.root else (),
-                 retry_failed=args.retry_failed, threads=args.threads, summary=True)
+    from ..forecaster import ForecasterSpecError
+    try:
+        result = run(args.forecaster, tasks, out, workers=args.workers, scheduler=args.scheduler,
+                     timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
+                     params=_parse_params(args.param), tune=args.tune, train_source=train_source,
+                     isolation=args.isolation, protect=[args.root] if args.root else (),
+                     retry_failed=args.retry_failed, threads=args.threads, summary=True)
+    except ForecasterSpecError as exc:
+        raise ForecasterSpecError(_one_line(str(exc))) from None
     for path in result.files:
         print(f"results: {path}")
     return 0
@@ -142,4 +155,8 @@ def add_cli(subparsers):
 
     from .rescore import add_rescore_cli
     add_rescore_cli(subparsers)
+    from .external import add_external_cli
+    add_external_cli(subparsers)
+    from .verify import add_verify_cli
+    add_verify_cli(subparsers)
     return subparsers
