@@ -218,3 +218,21 @@ def test_the_notebook_pattern(tmp_path):
                           cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "['ok']" in done.stdout
+
+
+def test_reference_results_of_a_cheap_builtin_verify():
+    """CI's verification step: a sample of the shipped naive results reproduces."""
+    pytest.importorskip("dysts_bench.dataset")
+    from dysts_bench.paths import reference_results_dir
+    from dysts_bench.runner.verify import verify_results
+    from dysts_bench.schema import PROTOCOL_VERSION
+    ref = reference_results_dir()
+    files = sorted(ref.glob("naive-*.canonical.jsonl")) if ref else []
+    if not files:
+        pytest.skip("no reference results of the naive forecaster")
+    first = json.loads(files[0].read_text().splitlines()[0])
+    if str(first.get("protocol_version")) != PROTOCOL_VERSION:
+        pytest.skip(f"the reference results are protocol {first.get('protocol_version')}, scoring is "
+                    f"{PROTOCOL_VERSION}: rescore or re-run them (the lead does) to verify them")
+    mark = verify_results(files[0], sample=2, seed=0, write=False, timeout=120)
+    assert mark["passed"], mark["failures"]
