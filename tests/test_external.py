@@ -70,6 +70,9 @@ def test_export_score_gives_the_records_of_run(naive_run, tmp_path, capsys):
     for key in ran:
         assert {f: scored[key][f] for f in SCORES} == {f: ran[key][f] for f in SCORES}, key
         assert scored[key]["leakage"] == "self-declared" and ran[key]["leakage"] == "isolated"
+    from dysts_bench.leaderboard.load import load_sources
+    frame, _ = load_sources(None, out)
+    assert set(frame["forecaster"]) == {"outside (local) (self-declared)"}
     # the API says the same, from an .npz and from Parquet
     import dysts_bench
     arr = np.load(tmp_path / "fc" / "Lorenz.npy")

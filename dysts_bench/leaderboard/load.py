@@ -239,6 +239,8 @@ __all__ = ["HORIZON_METRICS", "TASK_COLUMNS", "LeaderboardWarning", "horizon_col
 
 #: Suffix of the label of a run from the user's own results directory.
 LOCAL_MARK = " (local)"
+#: Suffix of the label of a run scored from forecasts made elsewhere (``dysts-bench score``).
+SELF_DECLARED_MARK = " (self-declared)"
 #: Suffix of the label of a run whose results file passed ``dysts-bench verify-results``.
 VERIFIED_MARK = " \u2713"
 
@@ -266,7 +268,8 @@ def load_sources(reference=None, local=None, horizon_metrics=HORIZON_METRICS,
                  systems=None) -> tuple[pd.DataFrame, list[str]]:
     """The task frame of the reference results and the user's own (``local``) results.
 
-    Runs from ``local`` are labelled ``"<name> (local)"``; runs whose file carries a passing
+    Runs from ``local`` are labelled ``"<name> (local)"``, runs scored from outside the
+    runner ``" (self-declared)"``; runs whose file carries a passing
     verification mark (:func:`is_verified`) get ``" \u2713"``. Either source may be None
     or a directory that does not exist.
     """
@@ -277,7 +280,8 @@ def load_sources(reference=None, local=None, horizon_metrics=HORIZON_METRICS,
         for file in result_files(source):
             found, notes = read_records([file])
             messages += notes
-            mark = suffix + (VERIFIED_MARK if is_verified(file) else "")
+            declared = any(rec.get("leakage") == "self-declared" for rec in found)
+            mark = suffix + (SELF_DECLARED_MARK if declared else "") + (VERIFIED_MARK if is_verified(file) else "")
             if mark:
                 _mark(found, mark)
             records += found
@@ -294,4 +298,4 @@ def resolve_label(frame: pd.DataFrame, name: str | None) -> str | None:
     return marked if marked in set(frame["forecaster"]) else name
 
 
-__all__ += ["LOCAL_MARK", "VERIFIED_MARK", "is_verified", "load_sources", "resolve_label"]
+__all__ += ["LOCAL_MARK", "SELF_DECLARED_MARK", "VERIFIED_MARK", "is_verified", "load_sources", "resolve_label"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -259,7 +260,7 @@ def cmd_score(args):
         records = score_forecasts(args.file, args.name, version=args.version, params=_parse_params(args.param),
                                   results_dir=out, root=args.root, allow_nonfinite=args.allow_nonfinite, **options)
     except ForecastFileError as exc:
-        print(f"dysts-bench: error: {exc}")
+        print(f"dysts-bench: error: {exc}", file=sys.stderr)
         return 2
     counts = {}
     for rec in records:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -168,7 +169,7 @@ def cmd_verify_results(args):
                               forecaster=args.forecaster, root=args.root, timeout=args.timeout,
                               memory=args.memory, workers=args.workers, write=not args.no_write)
     except VerificationError as exc:
-        print(f"dysts-bench: error: {exc}")
+        print(f"dysts-bench: error: {exc}", file=sys.stderr)
         return 2
     for task, diffs in mark["failures"].items():
         print(f"FAILED {task}:")
