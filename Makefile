@@ -37,7 +37,7 @@ test: install
 demo: $(CORE)
 	@echo "== dysts-bench show Lorenz: a registry entry (equations, parameters, invariants, citation)"
 	$(BIN)/dysts-bench show Lorenz
-	@echo "== integrating Lorenz: the first run compiles the integrator, once, about 30 s (cached afterwards)"
+	@echo "== integrating Lorenz, 1000 points (the very first run compiles the integrator first)"
 	$(BIN)/dysts-bench trajectory Lorenz --n 1000 --pts-per-period 100
 	@echo "== the systems"
 	$(BIN)/dysts-bench systems

@@ -127,8 +127,22 @@ def _lhs(system, var) -> str:
     return f"{var}_next" if system.kind == "map" else f"d{var}/dt"
 
 
+def _integrator_compiled() -> bool:
+    """Whether numba's on-disk cache holds the compiled integrator (in the package's
+    ``__pycache__``, ``$NUMBA_CACHE_DIR`` or the user cache numba falls back to)."""
+    import os
+    solvers = Path(__file__).resolve().parent / "solvers"
+    places = [solvers / "__pycache__", Path.home() / ".cache" / "numba"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    return any(next(p.rglob("erk.*.nbi"), None) is not None for p in places if p.is_dir())
+
+
 def cmd_trajectory(args):
     import pandas as pd
+
+    if not _integrator_compiled():  # say why the first run is slow
+        print("dysts-bench: compiling the integrator, once, about 30 s (cached for later runs)", file=sys.stderr)
 
     from .trajectory import make_trajectory
     from .registry import get_system
