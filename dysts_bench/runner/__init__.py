@@ -48,11 +48,13 @@ Leak prevention
    their futures exist only in the parent's memory, so no lookup of shipped or
    regenerated files can find them.
 3. *Guard* (:class:`Guard`), installed in every worker before the forecaster's code is
-   imported: an import hook (``sys.meta_path`` finder) refuses ``dysts_bench.dataset``
+   imported: an import hook (``sys.meta_path`` finder) turns ``dysts_bench.dataset``
    (the data and its deterministic generator) and, unless the forecaster declares
-   ``uses_system_name``, the registry, compiler, integrators and invariants; modules
-   already imported are removed from ``sys.modules`` and names re-exported from them are
-   replaced by tripwires. An audit hook (PEP 578; cannot be removed once added) refuses
+   ``uses_system_name``, the registry, compiler, integrators and invariants into modules
+   of tripwires: the import succeeds (a one-file script or a notebook module may import
+   the dataset at the top for its own use), any use of a name in them is the violation;
+   modules already imported are removed from ``sys.modules`` and names re-exported from
+   them are replaced by tripwires. An audit hook (PEP 578; cannot be removed once added) refuses
    Python-level opens (``open``, ``io.open_code``, ``os.open``, numpy/pandas file
    readers), links and subprocess command lines that touch protected paths: the dataset
    package and files, the results directory, ``systems.json`` and the compile cache
