@@ -1,4 +1,9 @@
-"""``dysts-bench leaderboard``: render the leaderboard from the stored results."""
+"""``dysts-bench leaderboard``: render the leaderboard from the stored results.
+
+Without ``--results`` it ranks the reference results shipped with the package next to the
+user's own runs (:func:`dysts_bench.paths.user_results_dir`, rows marked ``(local)``).
+``--format`` chooses what is printed; ``--out DIR`` writes files instead of printing them.
+"""
 
 from __future__ import annotations
 
@@ -8,46 +13,71 @@ import warnings
 FORMATS = ("terminal", "markdown", "csv", "html", "all")
 
 
-def cmd_leaderboard(args):
+def _sources(args):
+    """(reference, local, results_dir for links) from the arguments."""
     from pathlib import Path
 
+    from ..paths import reference_results_dir, user_results_dir
+    if args.results:
+        results = Path(args.results)
+        if not results.exists():
+            raise ValueError(f"no results directory or file {results}")
+        return results, None, results if results.is_dir() else None
+    reference = reference_results_dir()
+    local = None if args.no_local else user_results_dir()
+    if reference is None and (local is None or not local.exists()):
+        raise ValueError("no results: neither shipped reference results nor a user results directory "
+                         f"({user_results_dir()}); give --results DIR")
+    return reference, local, reference
+
+
+def cmd_leaderboard(args):
     from .aggregate import summarize
-    from .load import LeaderboardWarning, known_systems, load_results
-    from .render import print_terminal, write
-    results = Path(args.results)
-    if not results.exists():
-        raise ValueError(f"no results directory or file {results}")
+    from .load import LeaderboardWarning, known_systems, load_sources, resolve_label
+    from .render import print_terminal, render_csv, render_html, render_markdown, write
+    reference, local, link_dir = _sources(args)
     with warnings.catch_warnings():
         # the warnings are printed once below (and written into the outputs), not twice
         warnings.simplefilter("ignore", LeaderboardWarning)
-        frame, messages = load_results(results, systems=known_systems())
+        frame, messages = load_sources(reference, local, systems=known_systems())
     for text in messages:
         print(f"dysts-bench: warning: {text}", file=sys.stderr)
-    board = summarize(frame, evaluation=args.evaluation, baseline=args.baseline or None,
+    board = summarize(frame, evaluation=args.evaluation, baseline=resolve_label(frame, args.baseline or None),
                       n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages,
                       scope=args.scope)
-    formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
+    if args.out is None:  # print only
+        if args.system_pages:
+            raise SystemExit("dysts-bench: error: --system-pages writes files: give --out DIR")
+        if args.format in ("terminal", "all"):
+            print_terminal(board, wide=args.wide)
+        else:
+            if args.format == "html" and not _have_plot_extra():
+                raise SystemExit(f"dysts-bench: error: {PLOT_EXTRA_MESSAGE}")
+            render = {"markdown": render_markdown, "csv": render_csv, "html": render_html}[args.format]
+            sys.stdout.write(render(board))
+        return 0
     if args.format in ("terminal", "all"):
         print_terminal(board, wide=args.wide)
-    files = [f for f in formats if f != "terminal"]
+    files = ["markdown", "csv", "html"] if args.format in ("terminal", "all") else [args.format]
     if args.system_pages and "html" not in files:
         files.append("html")
     if "html" in files and not _have_plot_extra():
-        message = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
-        if args.format != "all":
-            raise SystemExit(f"dysts-bench: error: {message}")
-        print(f"dysts-bench: warning: {message}; not written", file=sys.stderr)
+        if args.format == "html":
+            raise SystemExit(f"dysts-bench: error: {PLOT_EXTRA_MESSAGE}")
+        print(f"dysts-bench: warning: {PLOT_EXTRA_MESSAGE}; not written", file=sys.stderr)
         files.remove("html")
-    if files:
-        written = write(board, args.out, files, results_dir=results if results.is_dir() else None,
-                        system_pages_from=frame if args.system_pages else None)
-        pages = [p for p in written if p.parent.name == "systems"]
-        if pages:
-            print(f"wrote {len(pages)} system pages to {pages[0].parent}")
-        for path in written:
-            if path not in pages:
-                print(f"wrote {path}")
+    written = write(board, args.out, files, results_dir=link_dir,
+                    system_pages_from=frame if args.system_pages else None)
+    pages = [p for p in written if p.parent.name == "systems"]
+    if pages:
+        print(f"wrote {len(pages)} system pages to {pages[0].parent}")
+    for path in written:
+        if path not in pages:
+            print(f"wrote {path}")
     return 0
+
+
+PLOT_EXTRA_MESSAGE = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
 
 
 def _have_plot_extra() -> bool:
@@ -58,13 +88,19 @@ def _have_plot_extra() -> bool:
 def add_cli(subparsers):
     """Register ``dysts-bench leaderboard``."""
     p = subparsers.add_parser(
-        "leaderboard", help="render the leaderboard (Markdown, CSV, HTML, terminal) from stored results",
+        "leaderboard", help="rank the forecasters from stored results (terminal, Markdown, CSV, HTML)",
         description="Aggregate the stored results (no forecast is re-run): median VPT, errors by "
-                    "horizon, mean rank, skill vs a baseline with bootstrap CIs, cost, statuses.")
-    p.add_argument("--results", default="leaderboard/results", help="results directory (or one run file)")
-    p.add_argument("--out", default="leaderboard", help="where README.md, results.csv and index.html go")
+                    "horizon, mean rank, skill vs a baseline with bootstrap CIs, cost, statuses. "
+                    "By default the shipped reference results and your own runs (marked '(local)'); "
+                    "runs with a passing verify-results mark are marked with a check.")
+    p.add_argument("--results", default=None,
+                   help="rank only this results directory (or run file) instead of reference + local")
+    p.add_argument("--no-local", action="store_true", help="leave out your own runs (the user results directory)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write README.md, results.csv and index.html (or the --format given) into DIR")
     p.add_argument("--format", choices=FORMATS, default="terminal",
-                   help="terminal (default: print only), markdown, csv, html, or all (print and write all)")
+                   help="what to print (without --out) or write (with --out): terminal (default), markdown, "
+                        "csv, html, all")
     p.add_argument("--evaluation", default="canonical", help="evaluation to rank (default: canonical)")
     p.add_argument("--baseline", default="naive", help="forecaster that skill is relative to")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default: 2000)")
