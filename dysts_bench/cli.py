@@ -68,7 +68,7 @@ def cmd_systems(args):
         rows.append((name, s.dim, columns, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
     from .console import print_table
     print_table(f"{len(rows)} systems", ["name", "dim", "stored columns", "flags", "period", "max Lyapunov"],
-                rows, wide=args.wide, right=(1, 2, 4, 5), priority=(0, 1, 5, 3, 4, 2), fold=(3,))
+                rows, wide=args.wide, right=(1, 2, 4, 5), priority=(0, 1, 2, 5, 3, 4), fold=(3,))
 
 
 def _rounded(value):
