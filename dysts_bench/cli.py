@@ -34,14 +34,15 @@ def cmd_systems(args):
     filters = _parse_filters(args.filter)
     if "dimension" in filters:
         filters["dim"] = filters.pop("dimension")
-    bad = [k for k in filters if k not in System.__dataclass_fields__ and k != "dim"]
+    bad = [k for k in filters if k not in System.__dataclass_fields__ and k not in ("dim", "kind")]
     if bad:
-        raise SystemExit(f"unknown filter field(s) {bad}; try dim, delay, nonautonomous, hamiltonian")
+        raise SystemExit(f"unknown filter field(s) {bad}; try dim, kind, delay, nonautonomous, hamiltonian")
     names = list_systems(**filters)
     rows = []
     for name in names:
         s = get_system(name)
-        flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) or "-"
+        flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) \
+            or ("map" if s.kind == "map" else "-")
         lam = s.maximum_lyapunov
         rows.append((name, s.dim, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
     _table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows)
@@ -56,7 +57,7 @@ def cmd_show(args):
     print(f"  {s.description}")
     print(f"  citation: {s.citation}")
     flags = [f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)]
-    print(f"  flags: {', '.join(flags) or 'autonomous ODE'}")
+    print(f"  flags: {', '.join(flags) or ('discrete map' if s.kind == 'map' else 'autonomous ODE')}")
     print("  parameters: " + (", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {list(v)}"
                                         for k, v in s.parameters.items()) or "none"))
     if s.delay:
@@ -65,11 +66,12 @@ def cmd_show(args):
     for (aux, _), tree in zip(s.definitions, defs):
         print(f"    {aux} = {ex.pretty(tree)}")
     for var, tree in zip(s.variables, eqs):
-        print(f"    d{var}/dt = {ex.pretty(tree)}")
+        print(f"    {_lhs(s, var)} = {ex.pretty(tree)}")
     for var, text in s.output.items():
         print(f"    observed {var} -> {text}")
     print(f"  initial condition: {list(s.initial_condition)}")
-    print(f"  dt = {s.dt:g}, dominant period = {s.period:g}")
+    if s.kind != "map":
+        print(f"  dt = {s.dt:g}, dominant period = {s.period:g}")
     if s.invariants:
         print("  invariants:")
         for key, value in s.invariants.items():
@@ -77,6 +79,11 @@ def cmd_show(args):
                 print(f"    {key}: {value}")
     if s.notes:
         print(f"  notes: {s.notes}")
+
+
+def _lhs(system, var) -> str:
+    """Left-hand side of an equation in `show`: a derivative, or a map's next value."""
+    return f"{var}_next" if system.kind == "map" else f"d{var}/dt"
 
 
 def cmd_trajectory(args):
@@ -136,6 +143,50 @@ def cmd_annotate(args):
         print(f"wrote {args.report}")
 
 
+def cmd_corpus(args):
+    from .corpus import CorpusConfig, generate_corpus
+    config = CorpusConfig(seed=args.seed, n_parameter_draws=args.draws,
+                          n_initial_conditions=args.ics, length=args.length)
+    client = None
+    if args.dask:
+        from dask.distributed import Client
+        client = Client(args.dask)
+    manifest = generate_corpus(args.out, config, systems=args.systems or None, client=client)
+    ok = sum(rec["status"] == "ok" for rec in manifest["systems"].values())
+    print(f"wrote {len(manifest['files'])} files ({ok} of {len(manifest['systems'])} systems) to {args.out}")
+
+
+def cmd_maps(args):
+    """Recompute the maps' invariants (maps.json) and/or rewrite the maps split."""
+    if args.annotate:
+        from .maps import annotate_maps
+        annotate_maps(args.names or None)
+        from . import map_registry
+        map_registry._cached.cache_clear()
+    if args.data:
+        from .dataset.maps import generate_maps, maps_root
+        manifest = generate_maps()
+        print(f"wrote {len(manifest['files'])} files to {maps_root()}")
+
+
+def add_zero_shot_cli(sub):
+    """``corpus`` (pretraining corpus of the zero-shot track) and ``maps`` (maintenance)."""
+    p = sub.add_parser("corpus", help="generate a pretraining corpus (pretrain side of the held-out split)")
+    p.add_argument("--out", required=True, help="output directory (never commit it)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--draws", type=int, default=4, help="parameter draws per system")
+    p.add_argument("--ics", type=int, default=4, help="initial conditions per draw")
+    p.add_argument("--length", type=int, default=2000, help="samples per series")
+    p.add_argument("--systems", nargs="*", help="default: the whole pretraining side")
+    p.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address")
+    p.set_defaults(func=cmd_corpus)
+    p = sub.add_parser("maps", help="re-annotate the discrete maps and/or rewrite their split")
+    p.add_argument("names", nargs="*", help="maps to annotate (default: all)")
+    p.add_argument("--annotate", action="store_true", help="recompute invariants into maps.json")
+    p.add_argument("--data", action="store_true", help="rewrite dysts_bench/data_maps")
+    p.set_defaults(func=cmd_maps)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +228,7 @@ def build_parser():
     add_runner_cli(sub)
     from .leaderboard import add_cli as add_leaderboard_cli
     add_leaderboard_cli(sub)
+    add_zero_shot_cli(sub)
     return parser
 
 

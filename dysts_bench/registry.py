@@ -33,7 +33,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -106,6 +106,11 @@ class System:
     def dim(self) -> int:
         return len(self.variables)
 
+    @property
+    def kind(self) -> str:
+        """``flow`` here; ``map`` for the discrete maps (:mod:`dysts_bench.map_registry`)."""
+        return "flow"
+
     @cached_property
     def scope(self) -> ex.Scope:
         sizes = {k: (len(v) if isinstance(v, tuple) else 0) for k, v in self.parameters.items()}
@@ -164,6 +169,15 @@ class System:
     def lyapunov_time(self) -> float | None:
         lam = self.maximum_lyapunov
         return 1.0 / lam if lam and lam > 0 else None
+
+    def with_parameters(self, **overrides) -> "System":
+        """A copy with some parameter values replaced (validated); a map stays a map."""
+        self.parameter_vector(**overrides)  # validates names and lengths
+        params = dict(self.parameters)
+        for k, v in overrides.items():
+            params[k] = tuple(float(x) for x in v) if isinstance(params[k], tuple) else float(v)
+        return replace(self, parameters=MappingProxyType(params),
+                       invariants=MappingProxyType({}))
 
 
 # ---------------------------------------------------------------------------- loading
@@ -234,17 +248,27 @@ def get_system(name_or_system: str | System) -> System:
     """Look a system up by name (a :class:`System` is returned as is)."""
     if isinstance(name_or_system, System):
         return name_or_system
-    return registry()[name_or_system]
+    flows = registry()
+    if name_or_system not in flows:
+        from .map_registry import map_registry  # the maps share the namespace
+        if name_or_system in map_registry():
+            return map_registry()[name_or_system]
+    return flows[name_or_system]
 
 
 def list_systems(**filters) -> list[str]:
     """Names of the registered systems, optionally filtered.
 
     Filters compare attributes of :class:`System`, e.g. ``list_systems(dim=4)``,
-    ``list_systems(delay=True)``.
+    ``list_systems(delay=True)``. Without a ``kind`` filter the flows are listed (the
+    canonical benchmark); ``kind="map"`` lists the discrete maps of ``maps.json``.
     """
+    pool = dict(registry())
+    if "kind" in filters:
+        from .map_registry import map_registry
+        pool.update(map_registry())
     out = []
-    for name, system in registry().items():
+    for name, system in pool.items():
         if all(_matches(getattr(system, key, None), value) for key, value in filters.items()):
             out.append(name)
     return out

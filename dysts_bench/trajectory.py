@@ -57,6 +57,8 @@ def make_trajectory(system, n, *, pts_per_period=100, resample=True, timescale="
     Parameters
     ----------
     system : str, System or CompiledSystem
+        A discrete map is iterated instead (:func:`dysts_bench.maps.map_trajectory`:
+        ``transient`` counts iterations; the sampling options do not apply).
     n : int
         Number of samples.
     pts_per_period : float
@@ -93,6 +95,10 @@ def make_trajectory(system, n, *, pts_per_period=100, resample=True, timescale="
         name = system.system if isinstance(system, CompiledSystem) else system
         compiled = compile_system(name, **(params or {}))
     spec = compiled.system
+    if spec.kind == "map":  # iterated, not integrated: one sample per iteration
+        from .maps import map_trajectory
+        return map_trajectory(compiled, n, transient=int(transient), ic=ic,
+                              standardize=standardize, noise=noise, seed=seed)
     n = int(n)
     if n < 1:
         raise ValueError("n must be a positive integer")

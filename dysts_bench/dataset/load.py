@@ -128,7 +128,9 @@ def load_dataset(split="test", systems=None, as_="numpy", root=None, noise=None)
 
     Parameters
     ----------
-    split : {"train", "test"}
+    split : {"train", "test", "maps"}
+        ``"maps"``: the test series of the discrete maps (:mod:`dysts_bench.dataset.maps`;
+        their train series: ``split="train", root=maps_root()``).
     systems : str or list of str, optional
         Default: every system with data.
     as_ : {"numpy", "pandas", "darts"}
@@ -142,6 +144,10 @@ def load_dataset(split="test", systems=None, as_="numpy", root=None, noise=None)
         Dataset root (default: the shipped ``dysts_bench/data``).
     noise : {None, "none", "measurement", "dynamical"}
     """
+    if split == "maps":  # a dataset root of its own, in the same format
+        from .maps import maps_root
+        return load_dataset("test", systems, as_, root=maps_root() if root is None else root,
+                            noise=noise)
     kind = _noise(noise)
     _split(split)
     if as_ not in ("numpy", "pandas", "darts"):
