@@ -1,4 +1,5 @@
-"""Chronos: Amazon's pretrained time-series models, zero-shot, from a local checkpoint."""
+"""Chronos: pretrained time-series models, zero-shot, from a local checkpoint (the file is not
+named chronos.py so that it never shadows the chronos package on sys.path)."""
 
 import functools
 import os
