@@ -16,7 +16,7 @@ class GRU(DartsTorchForecaster):
     (2023, Phys. Rev. Research 5, 043252).
 
     Fixed darts arguments: ``{'model': 'GRU'}``.
-    
+
     Architecture parameters are darts' constructor arguments of the same name; the
     training parameters (``n_epochs``, ``batch_size``, ``lr``, ``patience``,
     ``val_length``, ``device``, ``seed``) are those of

@@ -14,7 +14,7 @@ class NLinear(DartsTorchForecaster):
     (2023, Phys. Rev. Research 5, 043252).
 
     Fixed darts arguments: ``{'normalize': True}``.
-    
+
     Architecture parameters are darts' constructor arguments of the same name; the
     training parameters (``n_epochs``, ``batch_size``, ``lr``, ``patience``,
     ``val_length``, ``device``, ``seed``) are those of

@@ -16,6 +16,9 @@ from dysts_bench.forecaster import check_forecaster, resolve_spec  # noqa: E402
 from dysts_bench.forecaster.checks import synthetic_context  # noqa: E402
 from dysts_bench.forecaster.deep import TRAINING_PARAMS, torch_session, trainer_kwargs  # noqa: E402
 
+# library noise of tiny runs (few batches, no data-loader workers, a lightning deprecation)
+pytestmark = pytest.mark.filterwarnings("ignore:.*num_workers:", "ignore:.*treespec:", "ignore:.*across ranks is zero")
+
 TRAIN = {"n_epochs": 1, "batch_size": 64, "patience": 1, "val_length": 20}
 #: Tiny networks: the contract is about behaviour, not accuracy.
 TINY = {
@@ -85,6 +88,31 @@ def test_learns_a_sine_better_than_persistence():
     pred = est.fit(x[:500], dt=0.1).predict(100)
     err = np.abs(pred - x[500:]).mean()
     assert err < 0.5 * np.abs(x[499] - x[500:]).mean(), err
+
+
+def test_early_stopping_stops_and_only_with_a_validation_tail():
+    x = synthetic_context(300, 2)
+    # lr so high that the validation loss stops improving quickly
+    stopped = resolve_spec("nlinear", tiny("nlinear", n_epochs=40, patience=1, val_length=60, lr=5.0)).build()
+    assert stopped.fit(x, dt=0.05)._models[0].epochs_trained < 40
+    full = resolve_spec("nlinear", tiny("nlinear", n_epochs=3, patience=1, val_length=0)).build()
+    assert full.fit(x, dt=0.05)._models[0].epochs_trained == 3
+
+
+def test_keep_best_restores_the_best_epoch_weights():
+    from types import SimpleNamespace
+
+    from dysts_bench.forecaster.deep import _keep_best_callback
+    callback, net = _keep_best_callback(), torch.nn.Linear(2, 1)
+    best = {k: v.clone() for k, v in net.state_dict().items()}
+    for loss in (1.0, 2.0, 3.0):  # the first epoch is the best; later ones change the weights
+        callback.on_validation_end(SimpleNamespace(callback_metrics={"val_loss": torch.tensor(loss)},
+                                                   sanity_checking=False), net)
+        with torch.no_grad():
+            net.weight.add_(1.0)
+    callback.on_fit_end(None, net)
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in best.items())
+    assert callback.state is None
 
 
 def test_no_files_written_and_no_logger(tmp_path, monkeypatch):

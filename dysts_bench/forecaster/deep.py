@@ -195,7 +195,8 @@ class DartsTorchForecaster(DartsForecaster):
                              f"{self._window()} with val_length={val}; lower them")
         train = TimeSeries.from_values(values[:len(values) - val])
         valid = TimeSeries.from_values(values[-(val + self._window()):]) if val else None
-        model.fit(train, val_series=valid, verbose=False)
+        model.fit(train, val_series=valid, verbose=False,
+                  dataloader_kwargs={"pin_memory": self.device == "cuda"})  # pinning is for GPUs
 
     def _fit(self, context, *, dt, info):
         z, self.mu_, self.sd_ = standardise(context)
@@ -207,7 +208,8 @@ class DartsTorchForecaster(DartsForecaster):
         from darts import TimeSeries
         series = TimeSeries.from_values(self._series)
         with torch_session(self.seed, self.device):
-            out = self._models[0].predict(horizon, series=series, verbose=False).values()
+            out = self._models[0].predict(horizon, series=series, verbose=False,
+                                          dataloader_kwargs={"pin_memory": self.device == "cuda"}).values()
         return np.asarray(out, dtype=float).reshape(horizon, -1) * self.sd_ + self.mu_
 
     # darts does not pickle a fitted network (only its constructor arguments): carry it
