@@ -159,32 +159,54 @@ def test_fracast_zero_shot():
 
 # --------------------------------------------------------------------------- chronos
 
-@pytest.fixture(scope="module")
-def tiny_chronos(tmp_path_factory):
-    """A randomly initialised, tiny Chronos-Bolt checkpoint (real weights cannot be
-    downloaded here): exercises loading, batching per channel and the rollout."""
+def _tiny_t5_config(T5Config):
+    """The original Chronos: a T5 language model over 64 value tokens, sampled."""
+    tokens = {"tokenizer_class": "MeanScaleUniformBins", "tokenizer_kwargs": {"low_limit": -15.0, "high_limit": 15.0},
+              "n_tokens": 64, "n_special_tokens": 2, "pad_token_id": 0, "eos_token_id": 1, "use_eos_token": True,
+              "model_type": "seq2seq", "num_samples": 5, "temperature": 1.0, "top_k": 50, "top_p": 1.0}
+    return T5Config(d_model=16, d_ff=32, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1, vocab_size=64,
+                    decoder_start_token_id=0, pad_token_id=0, eos_token_id=1,
+                    architectures=["T5ForConditionalGeneration"], chronos_pipeline_class="ChronosPipeline",
+                    chronos_config={"context_length": 64, "prediction_length": 16, **tokens})
+
+
+def _tiny_bolt_config(T5Config):
+    """Chronos-Bolt: patches in, quantiles out, deterministic."""
+    return T5Config(d_model=16, d_ff=32, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1, vocab_size=2,
+                    dense_act_fn="relu", feed_forward_proj="relu", decoder_start_token_id=0, pad_token_id=0,
+                    architectures=["ChronosBoltModelForForecasting"], chronos_pipeline_class="ChronosBoltPipeline",
+                    chronos_config={"context_length": 64, "prediction_length": 16, "input_patch_size": 8,
+                                    "input_patch_stride": 8, "quantiles": [0.1, 0.5, 0.9], "use_reg_token": True})
+
+
+@pytest.fixture(scope="module", params=["bolt", "t5"])
+def tiny_chronos(request, tmp_path_factory):
+    """A randomly initialised, tiny Chronos checkpoint (real weights cannot be downloaded
+    here): exercises loading, batching per channel, sampling and the rollout."""
     pytest.importorskip("chronos", reason="the chronos entry needs chronos-forecasting (chronos extra)")
     from chronos.chronos_bolt import ChronosBoltModelForForecasting
-    from transformers import T5Config
-    config = T5Config(d_model=16, d_ff=32, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1, vocab_size=2,
-                      dense_act_fn="relu", feed_forward_proj="relu", decoder_start_token_id=0, pad_token_id=0,
-                      architectures=["ChronosBoltModelForForecasting"], chronos_pipeline_class="ChronosBoltPipeline",
-                      chronos_config={"context_length": 64, "prediction_length": 16, "input_patch_size": 8,
-                                      "input_patch_stride": 8, "quantiles": [0.1, 0.5, 0.9], "use_reg_token": True})
+    from transformers import T5Config, T5ForConditionalGeneration
+    model = {"bolt": (ChronosBoltModelForForecasting, _tiny_bolt_config),
+             "t5": (T5ForConditionalGeneration, _tiny_t5_config)}[request.param]
     torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny_chronos_bolt")
-    ChronosBoltModelForForecasting(config).save_pretrained(path)
-    return str(path)
+    path = tmp_path_factory.mktemp(f"tiny_chronos_{request.param}")
+    model[0](model[1](T5Config)).save_pretrained(path)
+    return request.param, str(path)
 
 
 def test_chronos_adapter_on_a_tiny_random_checkpoint(tiny_chronos):
+    kind, path = tiny_chronos
     cls = entry("chronos")
-    check_forecaster(cls, params={"model_path": tiny_chronos}, n=200, horizon=40)  # 40 > native 16: rollout
+    params = {"model_path": path, "num_samples": 3}
+    check_forecaster(cls, params=params, n=200, horizon=40)  # 40 > native 16: rolled out
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     x = synthetic_context(200, 3)
-    both = cls(model_path=tiny_chronos).fit(x, dt=0.05).predict(40)
-    alone = cls(model_path=tiny_chronos).fit(x[:, 1:2], dt=0.05).predict(40)
-    np.testing.assert_allclose(both[:, 1:2], alone, rtol=1e-5, atol=1e-5)  # channels independent, in order
+    both = cls(**params).fit(x, dt=0.05).predict(40)
+    alone = cls(**params).fit(x[:, 1:2], dt=0.05).predict(40)
+    if kind == "bolt":  # deterministic: each channel forecast on its own, in order
+        np.testing.assert_allclose(both[:, 1:2], alone, rtol=1e-5, atol=1e-5)
+    else:  # sampled: the seed matters
+        assert not np.array_equal(both, cls(**params, seed=1).fit(x, dt=0.05).predict(40))
 
 
 def test_chronos_without_a_checkpoint_names_model_path(tmp_path):
