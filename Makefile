@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HASH   := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(HASH)
+# the demo needs only the core package (no test extra: darts, dysts, dask, duckdb)
+CORE   := $(VENV)/.core-$(HASH)
 
 # Single-threaded numerics: oversubscribed threads are 10-100x slower on small machines.
 export OMP_NUM_THREADS ?= 1
@@ -21,14 +24,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(CORE): pyproject.toml
+	@echo "== setting up $(VENV) with the core package only (numpy, scipy, numba, pandas, pyarrow, rich): about a minute, once"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(CORE)
+
 test: install
 	$(BIN)/python -m pytest -q
 
-demo: install
+demo: $(CORE)
+	@echo "== dysts-bench show Lorenz: a registry entry (equations, parameters, invariants, citation)"
 	$(BIN)/dysts-bench show Lorenz
+	@echo "== integrating Lorenz, 1000 points (the very first run compiles the integrator first)"
 	$(BIN)/dysts-bench trajectory Lorenz --n 1000 --pts-per-period 100
+	@echo "== the systems"
 	$(BIN)/dysts-bench systems
+	@echo "== the leaderboard of the reference results"
 	$(BIN)/dysts-bench leaderboard
+	@echo "== done. To type the README's commands: source $(VENV)/bin/activate (or use $(BIN)/dysts-bench)"
 
 bench: install
 	$(BIN)/python -m pip install -q -e ".[bench]"

@@ -13,6 +13,7 @@ _EXPORTS = {
     "load_registry": ".registry", "compile_system": ".compile",
     "make_trajectory": ".trajectory", "Forecaster": ".forecaster", "check_forecaster": ".forecaster",
     "plot_system": ".plot", "plot_forecast": ".plot",
+    "score": ".runner.external:score_forecasts", "export_tasks": ".runner.external",
 }
 __all__ = [*_EXPORTS, "__version__"]
 
@@ -20,6 +21,7 @@ __all__ = [*_EXPORTS, "__version__"]
 def __getattr__(name):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'dysts_bench' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    module, _, attr = _EXPORTS[name].partition(":")
+    value = getattr(importlib.import_module(module, __name__), attr or name)
     globals()[name] = value
     return value

@@ -1,4 +1,7 @@
-"""The ``dysts-bench`` command line."""
+"""dysts-bench: a benchmark dataset of chaotic dynamical systems and a forecasting leaderboard.
+
+Start with `dysts-bench systems`, `dysts-bench show Lorenz` and `dysts-bench leaderboard`;
+`dysts-bench COMMAND --help` explains each command."""
 
 from __future__ import annotations
 
@@ -18,6 +21,32 @@ def _parse_filters(items):
     return filters
 
 
+def _check_filters(filters: dict) -> None:
+    """Reject a filter value no system could match, naming the valid ones (``dim=four``,
+    ``delay=yes``), instead of printing an empty table."""
+    from .map_registry import map_registry
+    from .registry import registry
+    systems = [*registry().values(), *map_registry().values()]
+    for key, value in filters.items():
+        if key == "kind":
+            valid = ["flow", "map"]
+        else:
+            seen = {getattr(s, key, None) for s in systems} - {None}
+            if seen and all(isinstance(v, bool) for v in seen):
+                valid = ["true", "false"]
+            elif seen and all(isinstance(v, (int, float)) for v in seen):
+                try:
+                    float(value)
+                    continue
+                except ValueError:
+                    raise SystemExit(f"--filter {key}={value}: expected a number, e.g. {key}="
+                                     f"{sorted(seen)[0]:g} (values: {', '.join(f'{v:g}' for v in sorted(seen)[:12])})")
+            else:
+                continue  # free text (e.g. citation): any value is a fair question
+        if value.lower() not in valid:
+            raise SystemExit(f"--filter {key}={value}: not a valid value; use one of {', '.join(valid)}")
+
+
 def cmd_systems(args):
     from .registry import System, get_system, list_systems
     filters = _parse_filters(args.filter)
@@ -26,6 +55,7 @@ def cmd_systems(args):
     bad = [k for k in filters if k not in System.__dataclass_fields__ and k not in ("dim", "kind")]
     if bad:
         raise SystemExit(f"unknown filter field(s) {bad}; try dim, kind, delay, nonautonomous, hamiltonian")
+    _check_filters(filters)
     names = list_systems(**filters)
     rows = []
     for name in names:
@@ -33,10 +63,21 @@ def cmd_systems(args):
         flags = ",".join(f for f in ("nonautonomous", "delay", "hamiltonian") if getattr(s, f)) \
             or ("map" if s.kind == "map" else "-")
         lam = s.maximum_lyapunov
-        rows.append((name, s.dim, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
+        # a delay system is stored as its published lag embedding: more columns than its dimension
+        columns = s.embedding if s.delay and s.embedding else s.dim
+        rows.append((name, s.dim, columns, flags, f"{s.period:.4g}", "-" if lam is None else f"{lam:.4g}"))
     from .console import print_table
-    print_table(f"{len(rows)} systems", ["name", "dim", "flags", "period", "max Lyapunov"], rows,
-                wide=args.wide, right=(1, 3, 4), priority=(0, 1, 4, 3, 2), fold=(2,))
+    print_table(f"{len(rows)} systems", ["name", "dim", "stored columns", "flags", "period", "max Lyapunov"],
+                rows, wide=args.wide, right=(1, 2, 4, 5), priority=(0, 1, 2, 5, 3, 4), fold=(3,))
+
+
+def _rounded(value):
+    """An invariant for display: floats to 4 significant digits, lists of them too."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(str(_rounded(v)) for v in value) + "]"
+    return value
 
 
 def cmd_show(args):
@@ -68,7 +109,7 @@ def cmd_show(args):
         print("  invariants:")
         for key, value in s.invariants.items():
             if not isinstance(value, dict):
-                print(f"    {key}: {value}")
+                print(f"    {key}: {_rounded(value)}")
     print(f"  chaos: {describe(s.invariants.get('chaos'))}")
     if s.notes:
         print(f"  notes: {s.notes}")
@@ -79,8 +120,22 @@ def _lhs(system, var) -> str:
     return f"{var}_next" if system.kind == "map" else f"d{var}/dt"
 
 
+def _integrator_compiled() -> bool:
+    """Whether numba's on-disk cache holds the compiled integrator (in the package's
+    ``__pycache__``, ``$NUMBA_CACHE_DIR`` or the user cache numba falls back to)."""
+    import os
+    solvers = Path(__file__).resolve().parent / "solvers"
+    places = [solvers / "__pycache__", Path.home() / ".cache" / "numba"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    return any(next(p.rglob("erk.*.nbi"), None) is not None for p in places if p.is_dir())
+
+
 def cmd_trajectory(args):
     import pandas as pd
+
+    if not _integrator_compiled():  # say why the first run is slow
+        print("dysts-bench: compiling the integrator, once, about 30 s (cached for later runs)", file=sys.stderr)
 
     from .trajectory import make_trajectory
     from .registry import get_system
@@ -237,8 +292,11 @@ def _add_plot_commands(sub):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+    parser = argparse.ArgumentParser(prog="dysts-bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"dysts-bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("systems", help="list the registered systems")
     p.add_argument("--filter", action="append", metavar="KEY=VALUE",

@@ -43,8 +43,9 @@ class Misbehave(Forecaster):
             while True:
                 hoard.append(np.ones(50_000_000 // 8))  # 50 MB at a time, touched
         if mode == "import_dataset":
-            try:  # a cheater would swallow the error and go on
-                import dysts_bench.dataset  # noqa: F401
+            import dysts_bench.dataset  # the import itself is allowed (one-file scripts, notebooks)
+            try:  # reading the data is not; a cheater would swallow the error and go on
+                dysts_bench.dataset.load_dataset("test")
             except BaseException:
                 pass
         if mode == "read_file":

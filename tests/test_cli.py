@@ -39,7 +39,7 @@ def test_show_prints_the_chaos_label_with_its_evidence(capsys):
     for name in ("Coullet", "PanXuZhou", "DequanLi"):
         assert main(["show", name]) == 0
         out = capsys.readouterr().out
-        line = next(l for l in out.splitlines() if l.strip().startswith("chaos:"))
+        line = next(row for row in out.splitlines() if row.strip().startswith("chaos:"))
         assert get_system(name).chaos_label + ":" in line
         assert "λ_max early" in line and "end state" in line
         assert len(line) < 300  # compact: rounded numbers, no block list

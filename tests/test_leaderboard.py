@@ -360,7 +360,7 @@ def test_cli_end_to_end_on_a_copy_of_the_results(tmp_path, capsys):
                 [record("mystery", "Aizawa", 0, "error"), record("mystery", "Aizawa", 1, "timeout")])
     out = tmp_path / "board"
     assert main(["leaderboard", "--results", str(results), "--out", str(out), "--format", "all",
-                 "--n-boot", "200"]) == 0
+                 "--n-boot", "200", "--scope", "all"]) == 0
     captured = capsys.readouterr()
     n_lines = len(victim.read_text().splitlines())
     assert f"{victim}:{n_lines}: skipped a truncated last line" in captured.err
@@ -471,10 +471,11 @@ def test_scope_is_the_chaotic_systems_once_labels_exist(monkeypatch):
     labels = {"Lorenz": "chaotic", "Rossler": "chaotic", "Coullet": "not_chaotic", "PanXuZhou": "transient"}
     recs = [record(name, sys_, vpt=v) for sys_ in labels for name, v in (("a", 1.0), ("b", 2.0))]
     recs += [record("a", "Coullet", series=1, vpt=3.0), record("b", "Coullet", series=1, vpt=0.0)]
+    real = registry.get_system
     # no labels yet: every system is in scope
+    monkeypatch.setattr(registry, "get_system", lambda name: types.SimpleNamespace(chaos_label="undetermined"))
     board = summarize(frame_of(recs), n_boot=10)
     assert board.n_systems == 4 and board.other_labels == {}
-    real = registry.get_system
     monkeypatch.setattr(registry, "get_system", lambda name: types.SimpleNamespace(
         chaos_label=labels.get(name, real(name).chaos_label)))
     board = summarize(frame_of(recs), n_boot=10)

@@ -93,7 +93,7 @@ def test_every_misbehaviour_becomes_a_recorded_status(tmp_path):
     assert recs["alloc"]["peak_rss_mb"] < recs["ok"]["peak_rss_mb"] + 300 + 20
     assert recs["alloc"]["memory_limit_mb"] is not None
     assert "(21, 2), expected" in recs["shape"]["error"]
-    assert "import of dysts_bench.dataset" in recs["import_dataset"]["error"]
+    assert "dysts_bench.dataset.load_dataset" in recs["import_dataset"]["error"]
     assert f"open of {secret}" in recs["read_file"]["error"]
     # Reaching the integrator is blocked whether the name is a tripwire or imported lazily.
     assert ("make_trajectory" in recs["registry"]["error"]

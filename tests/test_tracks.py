@@ -109,7 +109,7 @@ def test_cli_track_options(tmp_path, capsys):
     import argparse
     parser = argparse.ArgumentParser(prog="dysts-bench")
     R.add_cli(parser.add_subparsers(dest="command", required=True))
-    base = ["run", "naive", "--results", str(tmp_path), "--quiet", "--timeout", "60"]
+    base = ["run", "naive", "--out", str(tmp_path), "--quiet", "--timeout", "60"]
     args = parser.parse_args([*base, "--track", "maps", "--systems", "Henon"])
     assert args.func(args) == 0
     assert next(tmp_path.glob("naive-*.maps.jsonl"))
@@ -248,4 +248,6 @@ def test_leaderboard_cli_track_filter(tmp_path, capsys):
     assert "track: maps" in out and "track: canonical" not in out
     assert main(["leaderboard", "--results", str(res), "--n-boot", "20", "--format", "markdown",
                  "--out", str(tmp_path / "lb")]) == 0
+    assert main(["leaderboard", "--results", str(res), "--n-boot", "20", "--format", "csv"]) == 0
+    assert "forecaster," in capsys.readouterr().out  # one track: printed as CSV
     assert "no results yet" in (tmp_path / "lb" / "TRACKS.md").read_text()

@@ -125,10 +125,18 @@ class DartsForecaster(Forecaster):
         except AttributeError:
             raise ForecasterSpecError(f"darts.models has no model {self.model!r}") from None
 
-    def _fit(self, context, *, dt, info):
+    def _darts_kwargs(self) -> dict:
+        """Constructor arguments of the darts model (a subclass translates its own parameters)."""
+        return {**(self.model_kwargs or {}), **self._model_extra}
+
+    def _fit_model(self, model, values: np.ndarray) -> None:
+        """Fit one darts model on ``values`` (n, k); a subclass may add a validation series."""
         from darts import TimeSeries
+        model.fit(TimeSeries.from_values(values))
+
+    def _fit(self, context, *, dt, info):
         cls = self._model_class()
-        kwargs = _enum_arguments(cls, {**(self.model_kwargs or {}), **self._model_extra})
+        kwargs = _enum_arguments(cls, self._darts_kwargs())
         probe = cls(**kwargs)
         per_channel = self.per_channel
         if per_channel == "auto":
@@ -136,9 +144,9 @@ class DartsForecaster(Forecaster):
         if per_channel:
             self._models = [probe] + [cls(**copy.deepcopy(kwargs)) for _ in range(context.shape[1] - 1)]
             for i, m in enumerate(self._models):
-                m.fit(TimeSeries.from_values(context[:, i:i + 1]))
+                self._fit_model(m, context[:, i:i + 1])
         else:
-            probe.fit(TimeSeries.from_values(context))
+            self._fit_model(probe, context)
             self._models = [probe]
 
     def _predict(self, horizon):

@@ -119,6 +119,21 @@ def _require(cls) -> None:
         raise MissingRequirementError(f"{cls.__name__} needs {', '.join(missing)}, which is not installed: {how}")
 
 
+def _check_keywords(cls, kwargs) -> None:
+    """One clear line for a misspelt parameter (``--param lagz=3``), with a suggestion."""
+    init = cls.__init__
+    if init is object.__init__ or any(p.kind is p.VAR_KEYWORD for p in inspect.signature(init).parameters.values()):
+        return
+    import difflib
+    names = cls._param_names()
+    for key in kwargs:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{cls.__name__} has no parameter {key!r}{hint}; its parameters: "
+                            f"{', '.join(names) or 'none'}")
+
+
 class Forecaster:
     """Base class of all forecasters (see the module docstring for the contract).
 
@@ -161,6 +176,7 @@ class Forecaster:
 
     def __new__(cls, *args, **kwargs):
         _require(cls)  # a clear error before a constructor fails on a missing import
+        _check_keywords(cls, kwargs)
         return super().__new__(cls)
 
     def __init_subclass__(cls, **kwargs):

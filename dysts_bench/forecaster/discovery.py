@@ -90,7 +90,10 @@ def load_target(target: str):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ForecasterSpecError(f"{where} has no attribute {qualname!r}") from None
+            import difflib
+            close = difflib.get_close_matches(part, [n for n in dir(obj) if not n.startswith("_")], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ForecasterSpecError(f"{where} has no attribute {qualname!r}{hint}") from None
     return obj
 
 
@@ -176,7 +179,9 @@ def _target_of(obj) -> str:
     file = getattr(mod, "__file__", None)
     if module == "__main__" or module.startswith("_dysts_bench_file_"):
         if not file:
-            raise ForecasterSpecError(f"{qualname} is defined in an interactive session; put it in a file")
+            raise ForecasterSpecError(f"{qualname} is defined in an interactive session; put it in a file "
+                                      "(in a notebook: a %%writefile my_forecaster.py cell, then "
+                                      "from my_forecaster import ...), since each task imports it afresh")
         return f"{Path(file).resolve()}:{qualname}"
     return f"{module}:{qualname}"
 

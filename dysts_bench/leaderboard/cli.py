@@ -1,4 +1,11 @@
-"""``dysts-bench leaderboard``: render the leaderboard from the stored results."""
+"""``dysts-bench leaderboard``: render the leaderboard from the stored results.
+
+Without ``--results`` it ranks the reference results shipped with the package next to the
+user's own runs (:func:`dysts_bench.paths.user_results_dir`, rows marked ``(local)``).
+``--format`` chooses what is printed; ``--out DIR`` writes files instead of printing them.
+One section per evaluation track (:mod:`dysts_bench.tracks`; ``--track`` picks one), or one
+evaluation by its label (``--evaluation``).
+"""
 
 from __future__ import annotations
 
@@ -8,47 +15,98 @@ import warnings
 FORMATS = ("terminal", "markdown", "csv", "html", "all")
 
 
-def cmd_leaderboard(args):
+def _sources(args):
+    """(reference, local, results_dir for links) from the arguments."""
     from pathlib import Path
 
+    from ..paths import reference_results_dir, user_results_dir
+    if args.results:
+        results = Path(args.results)
+        if not results.exists():
+            raise ValueError(f"no results directory or file {results}")
+        return results, None, results if results.is_dir() else None
+    reference = reference_results_dir()
+    local = None if args.no_local else user_results_dir()
+    if reference is None and (local is None or not local.exists()):
+        raise ValueError("no results: neither shipped reference results nor a user results directory "
+                         f"({user_results_dir()}); give --results DIR")
+    return reference, local, reference
+
+
+def cmd_leaderboard(args):
     from .aggregate import summarize
-    from .load import LeaderboardWarning, known_systems, load_results
+    from .load import LeaderboardWarning, known_systems, load_sources, resolve_label
     from .render import print_terminal, write
-    results = Path(args.results)
-    if not results.exists():
-        raise ValueError(f"no results directory or file {results}")
+    reference, local, link_dir = _sources(args)
     with warnings.catch_warnings():
         # the warnings are printed once below (and written into the outputs), not twice
         warnings.simplefilter("ignore", LeaderboardWarning)
-        frame, messages = load_results(results, systems=known_systems())
+        frame, messages = load_sources(reference, local, systems=known_systems())
     for text in messages:
         print(f"dysts-bench: warning: {text}", file=sys.stderr)
-    kwargs = {"baseline": args.baseline or None, "n_boot": args.n_boot, "level": args.level,
-              "seed": args.seed, "messages": messages, "scope": args.scope}
-    formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
-    files = _file_formats(args, formats)
-    results_dir = results if results.is_dir() else None
-    if args.evaluation is not None:  # one evaluation by its label (fresh:SEED, ...)
-        board = summarize(frame, evaluation=args.evaluation, **kwargs)
+    kwargs = {"baseline": resolve_label(frame, args.baseline or None), "n_boot": args.n_boot,
+              "level": args.level, "seed": args.seed, "messages": messages, "scope": args.scope}
+    if args.evaluation is None:
+        return _sections(frame, args, kwargs, link_dir)
+    board = summarize(frame, evaluation=args.evaluation, **kwargs)  # one evaluation by its label
+    if args.out is None:  # print only
+        _no_pages(args)
         if args.format in ("terminal", "all"):
             print_terminal(board, wide=args.wide)
-        if files:
-            _report(write(board, args.out, files, results_dir=results_dir,
-                          system_pages_from=frame if args.system_pages else None))
+        else:
+            sys.stdout.write(_renderer(args.format)(board))
         return 0
-    return _sections(frame, args, kwargs, files, results_dir)
+    if args.format in ("terminal", "all"):
+        print_terminal(board, wide=args.wide)
+    _report(write(board, args.out, _file_formats(args), results_dir=link_dir,
+                  system_pages_from=frame if args.system_pages else None))
+    return 0
 
 
-def _file_formats(args, formats) -> list:
-    """The file formats to write (html only with the plot extra)."""
-    files = [f for f in formats if f != "terminal"]
+def _sections(frame, args, kwargs, link_dir):
+    """The leaderboard track by track (all, or ``--track``): printed, or written with TRACKS.md."""
+    from .aggregate import summarize_tracks
+    from .sections import print_sections, write_sections
+    if frame.empty:
+        raise ValueError("no readable results")
+    sections = summarize_tracks(frame, None if args.track == "all" else [args.track], **kwargs)
+    if args.format in ("terminal", "all"):
+        print_sections(sections, wide=args.wide)
+    if args.out is None:
+        _no_pages(args)
+        boards = [s.board for s in sections if s.board is not None]
+        if args.format in ("terminal", "all") or not boards:
+            return 0
+        if len(boards) > 1 and args.format != "markdown":
+            raise ValueError(f"printing {args.format} shows one track: give --track, or --out DIR")
+        sys.stdout.write("\n".join(_renderer(args.format)(b) for b in boards))
+        return 0
+    _report(write_sections(sections, args.out, _file_formats(args), results_dir=link_dir,
+                           system_pages_from=frame if args.system_pages else None))
+    return 0
+
+
+def _no_pages(args):
+    if args.system_pages:
+        raise SystemExit("dysts-bench: error: --system-pages writes files: give --out DIR")
+
+
+def _renderer(fmt):
+    from .render import render_csv, render_html, render_markdown
+    if fmt == "html" and not _have_plot_extra():
+        raise SystemExit(f"dysts-bench: error: {PLOT_EXTRA_MESSAGE}")
+    return {"markdown": render_markdown, "csv": render_csv, "html": render_html}[fmt]
+
+
+def _file_formats(args) -> list:
+    """The files to write with ``--out`` (index.html only with the plot extra)."""
+    files = ["markdown", "csv", "html"] if args.format in ("terminal", "all") else [args.format]
     if args.system_pages and "html" not in files:
         files.append("html")
     if "html" in files and not _have_plot_extra():
-        message = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
-        if args.format != "all":
-            raise SystemExit(f"dysts-bench: error: {message}")
-        print(f"dysts-bench: warning: {message}; not written", file=sys.stderr)
+        if args.format == "html":
+            raise SystemExit(f"dysts-bench: error: {PLOT_EXTRA_MESSAGE}")
+        print(f"dysts-bench: warning: {PLOT_EXTRA_MESSAGE}; not written", file=sys.stderr)
         files.remove("html")
     return files
 
@@ -62,19 +120,7 @@ def _report(written):
             print(f"wrote {path}")
 
 
-def _sections(frame, args, kwargs, files, results_dir):
-    """The leaderboard track by track (all, or ``--track``)."""
-    from .aggregate import summarize_tracks
-    from .sections import print_sections, write_sections
-    if frame.empty:
-        raise ValueError("no readable results")
-    sections = summarize_tracks(frame, None if args.track == "all" else [args.track], **kwargs)
-    if args.format in ("terminal", "all"):
-        print_sections(sections, wide=args.wide)
-    if files:
-        _report(write_sections(sections, args.out, files, results_dir=results_dir,
-                               system_pages_from=frame if args.system_pages else None))
-    return 0
+PLOT_EXTRA_MESSAGE = "index.html needs the plot extra (pip install 'dysts-bench[plot]': jinja2, matplotlib)"
 
 
 def _have_plot_extra() -> bool:
@@ -85,16 +131,22 @@ def _have_plot_extra() -> bool:
 def add_cli(subparsers):
     """Register ``dysts-bench leaderboard``."""
     p = subparsers.add_parser(
-        "leaderboard", help="render the leaderboard (Markdown, CSV, HTML, terminal) from stored results",
+        "leaderboard", help="rank the forecasters from stored results (terminal, Markdown, CSV, HTML)",
         description="Aggregate the stored results (no forecast is re-run): median VPT, errors by "
-                    "horizon, mean rank, skill vs a baseline with bootstrap CIs, cost, statuses.")
-    p.add_argument("--results", default="leaderboard/results", help="results directory (or one run file)")
-    p.add_argument("--out", default="leaderboard", help="where README.md, results.csv and index.html go")
+                    "horizon, mean rank, skill vs a baseline with bootstrap CIs, cost, statuses. "
+                    "By default the shipped reference results and your own runs (marked '(local)'); "
+                    "runs with a passing verify-results mark are marked with a check.")
+    p.add_argument("--results", default=None,
+                   help="rank only this results directory (or run file) instead of reference + local")
+    p.add_argument("--no-local", action="store_true", help="leave out your own runs (the user results directory)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write README.md, results.csv and index.html (or the --format given) into DIR")
     p.add_argument("--format", choices=FORMATS, default="terminal",
-                   help="terminal (default: print only), markdown, csv, html, or all (print and write all)")
+                   help="what to print (without --out) or write (with --out): terminal (default), markdown, "
+                        "csv, html, all")
     from ..tracks import TRACKS
     p.add_argument("--track", choices=("all", *TRACKS), default="all",
-                   help="track(s) to show, one section each (default: all; see TRACKS.md)")
+                   help="track(s) to show, one section each (default: all; --out writes TRACKS.md too)")
     p.add_argument("--evaluation", default=None,
                    help="rank one evaluation by its label instead of tracks (e.g. fresh:3)")
     p.add_argument("--baseline", default="naive", help="forecaster that skill is relative to")

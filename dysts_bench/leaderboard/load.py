@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..paths import file_digest, verification_path
 from ..schema import STATUSES
 
 #: Metrics kept at every Lyapunov-time horizon (the whole-horizon value of all metrics is kept).
@@ -268,3 +269,69 @@ def load_results(results, horizon_metrics=HORIZON_METRICS, systems=None) -> tupl
 
 __all__ = ["HORIZON_METRICS", "RUN_COLUMNS", "TASK_COLUMNS", "pretraining_text", "LeaderboardWarning", "horizon_columns", "known_systems", "load_results",
            "read_records", "records_frame", "result_files"]
+
+
+# -- sources: reference results, the user's own runs, verification marks ---------------------
+
+#: Suffix of the label of a run from the user's own results directory.
+LOCAL_MARK = " (local)"
+#: Suffix of the label of a run scored from forecasts made elsewhere (``dysts-bench score``).
+SELF_DECLARED_MARK = " (self-declared)"
+#: Suffix of the label of a run whose results file passed ``dysts-bench verify-results``.
+VERIFIED_MARK = " \u2713"
+
+
+def is_verified(run_file) -> bool:
+    """True if the run file has a passing verification mark for its current content."""
+    try:
+        mark = json.loads(verification_path(run_file).read_text())
+        return bool(mark.get("passed")) and mark.get("file_sha256") == file_digest(run_file)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _mark(records: list[dict], suffix: str) -> None:
+    """Append ``suffix`` to the forecaster name and run id of each record (in place), so a
+    marked run is its own row and never merges with a reference run of the same id."""
+    for rec in records:
+        spec = rec.get("forecaster") if isinstance(rec.get("forecaster"), dict) else {}
+        name = spec.get("name") if isinstance(spec.get("name"), str) else Path(rec["_file"]).name.split("-")[0]
+        run_id = spec.get("run_id") if isinstance(spec.get("run_id"), str) else Path(rec["_file"]).name.split(".")[0]
+        rec["forecaster"] = {**spec, "name": name + suffix, "run_id": run_id + suffix}
+
+
+def load_sources(reference=None, local=None, horizon_metrics=HORIZON_METRICS,
+                 systems=None) -> tuple[pd.DataFrame, list[str]]:
+    """The task frame of the reference results and the user's own (``local``) results.
+
+    Runs from ``local`` are labelled ``"<name> (local)"``, runs scored from outside the
+    runner ``" (self-declared)"``; runs whose file carries a passing
+    verification mark (:func:`is_verified`) get ``" \u2713"``. Either source may be None
+    or a directory that does not exist.
+    """
+    records, messages = [], []
+    for source, suffix in ((reference, ""), (local, LOCAL_MARK)):
+        if source is None or not Path(source).exists():
+            continue
+        for file in result_files(source):
+            found, notes = read_records([file])
+            messages += notes
+            declared = any(rec.get("leakage") == "self-declared" for rec in found)
+            mark = suffix + (SELF_DECLARED_MARK if declared else "") + (VERIFIED_MARK if is_verified(file) else "")
+            if mark:
+                _mark(found, mark)
+            records += found
+    if systems is not None:
+        records = _known_only(records, systems, messages)
+    return records_frame(records, messages, horizon_metrics=horizon_metrics), messages
+
+
+def resolve_label(frame: pd.DataFrame, name: str | None) -> str | None:
+    """The display label of forecaster ``name`` (a verified reference run carries a mark)."""
+    if name is None or frame.empty or name in set(frame["forecaster"]):
+        return name
+    marked = name + VERIFIED_MARK
+    return marked if marked in set(frame["forecaster"]) else name
+
+
+__all__ += ["LOCAL_MARK", "SELF_DECLARED_MARK", "VERIFIED_MARK", "is_verified", "load_sources", "resolve_label"]

@@ -55,11 +55,13 @@ Leak prevention
    their futures exist only in the parent's memory, so no lookup of shipped or
    regenerated files can find them.
 3. *Guard* (:class:`Guard`), installed in every worker before the forecaster's code is
-   imported: an import hook (``sys.meta_path`` finder) refuses ``dysts_bench.dataset``
+   imported: an import hook (``sys.meta_path`` finder) turns ``dysts_bench.dataset``
    (the data and its deterministic generator) and, unless the forecaster declares
-   ``uses_system_name``, the registry, compiler, integrators and invariants; modules
-   already imported are removed from ``sys.modules`` and names re-exported from them are
-   replaced by tripwires. An audit hook (PEP 578; cannot be removed once added) refuses
+   ``uses_system_name``, the registry, compiler, integrators and invariants into modules
+   of tripwires: the import succeeds (a one-file script or a notebook module may import
+   the dataset at the top for its own use), any use of a name in them is the violation;
+   modules already imported are removed from ``sys.modules`` and names re-exported from
+   them are replaced by tripwires. An audit hook (PEP 578; cannot be removed once added) refuses
    Python-level opens (``open``, ``io.open_code``, ``os.open``, numpy/pandas file
    readers), links and subprocess command lines that touch protected paths: the dataset
    package and files, the results directory, ``systems.json`` and the compile cache
@@ -161,7 +163,7 @@ class RunResult:
         return {(r["evaluation"], r["system"], r["series"]): r for r in self.records}
 
 
-def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1, scheduler=None, timeout=600,
+def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, timeout=600,
         memory="4GB", resume=True, progress=True, params=None, tune=True, train_source=None, isolation="fork",
         protect=(), retry_failed=False, threads=None, fsync=True, summary=None,
         score_workers=None, sandbox="auto", corpus=None, pretrain_timeout=PRETRAIN_TIMEOUT) -> RunResult:
@@ -177,7 +179,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
         ``maximum_lyapunov``, ``evaluation``, ...), e.g. from
         ``dysts_bench.dataset.iter_tasks`` or :func:`adhoc_tasks`.
     results_dir : path
-        Where run files (and the per-task records under ``.tasks/``) go.
+        Where run files (and the per-task records under ``.tasks/``) go; default the user
+        results directory (:func:`dysts_bench.paths.user_results_dir`).
     workers : int
         Concurrent tasks (worker hosts), or Dask workers of a LocalCluster.
     scheduler : None, "local", "tcp://host:port" or distributed.Client
@@ -246,6 +249,9 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
     if len(set(keys)) != len(keys):
         dup = [k for k, n in collections.Counter(keys).items() if n > 1][0]
         raise ValueError(f"duplicate task {dup}")
+    if results_dir is None:
+        from ..paths import user_results_dir
+        results_dir = user_results_dir()
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     run_uuid = uuid.uuid4().hex[:12]
@@ -365,7 +371,8 @@ def run(forecaster_spec, tasks, results_dir="leaderboard/results", *, workers=1,
                   "sandbox": sandbox_kind, "verified": sandbox_kind == "bwrap",
                   "info_time_unit": "model" if uses_name else "period",
                   "limits": {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
-                             "executor": "local" if scheduler is None else "dask"}}
+                             "executor": "local" if scheduler is None else "dask"},
+                  "leakage": "isolated"}
         pending = collections.deque()
 
         def finish(item):

@@ -57,6 +57,15 @@ def _memory_size(text: str) -> str:
     return text
 
 
+def _one_line(message: str) -> str:
+    """A worker's load failure as one line: what failed and the exception, not the traceback."""
+    if "Traceback (most recent call last)" not in message:
+        return message
+    head = message.split("\n", 1)[0].rstrip(":")
+    last = [line for line in message.splitlines() if line.strip()][-1].strip()
+    return f"{head}: {last}"
+
+
 def _track_of(args) -> str:
     """``--track``, with ``--noise`` folded into it (``--noise measurement`` is the
     measurement track; a clash between the two is an error)."""
@@ -116,21 +125,36 @@ def cmd_run(args):
             root = maps_root()
         noise = TRACK_NOISE[track]
         train_source = functools.partial(load_train, root=root, noise=None if noise == "none" else noise)
+    from ..paths import user_results_dir
+    out = args.out or user_results_dir()
+    from ..forecaster import ForecasterSpecError
     try:
-        result = run(args.forecaster, tasks, args.results, workers=args.workers, scheduler=args.scheduler,
+        result = run(args.forecaster, tasks, out, workers=args.workers, scheduler=args.scheduler,
                      timeout=args.timeout, memory=args.memory, resume=args.resume, progress=not args.quiet,
                      params=_parse_params(args.param), tune=tune, train_source=train_source,
                      isolation=args.isolation, protect=[args.root] if args.root else (),
                      retry_failed=args.retry_failed, threads=args.threads, summary=True,
                      sandbox=getattr(args, "sandbox", "auto"), corpus=corpus,
                      pretrain_timeout=args.pretrain_timeout)
+    except ForecasterSpecError as exc:
+        raise ForecasterSpecError(_one_line(str(exc))) from None
     except KeyboardInterrupt:  # Ctrl-C: workers are stopped, finished tasks are already on disk
         import sys
-        print(f"\ninterrupted: finished tasks are kept in {args.results}; run the same command again "
+        print(f"\ninterrupted: finished tasks are kept in {out}; run the same command again "
               "to resume", file=sys.stderr)
         return 130
     for path in result.files:
         print(f"results: {path}")
+    return 0
+
+
+def cmd_forecasters(args):
+    from ..forecaster import available_forecasters, builtin_forecasters
+    builtins = builtin_forecasters()
+    rows = [(name, "built-in" if name in builtins else "entry point", _display_target(target))
+            for name, target in sorted(available_forecasters().items())]
+    from ..console import print_table
+    print_table(f"{len(rows)} forecasters", ["name", "source", "target"], rows, fold=(2,))
     return 0
 
 
@@ -145,16 +169,6 @@ def _add_track_options(p):
                         "pretrain(corpus) is pretrained on it once per worker before any task")
     p.add_argument("--pretrain-timeout", type=_positive_seconds, default=3600.0,
                    help="seconds a worker may spend in pretrain (default 3600)")
-
-
-def cmd_forecasters(args):
-    from ..forecaster import available_forecasters, builtin_forecasters
-    builtins = builtin_forecasters()
-    rows = [(name, "built-in" if name in builtins else "entry point", _display_target(target))
-            for name, target in sorted(available_forecasters().items())]
-    from ..console import print_table
-    print_table(f"{len(rows)} forecasters", ["name", "source", "target"], rows, fold=(2,))
-    return 0
 
 
 def add_cli(subparsers):
@@ -178,7 +192,10 @@ def add_cli(subparsers):
                    help="OS sandbox of the task processes (bubblewrap); without it records are unverified")
     p.add_argument("--fresh", type=int, metavar="SEED", default=None,
                    help="evaluate on fresh initial conditions drawn from SEED at run time")
-    p.add_argument("--results", default="leaderboard/results", help="results directory")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="results directory (default: your user results directory, $DYSTS_BENCH_RESULTS_DIR "
+                        "or ~/.local/share/dysts-bench/results; leaderboard/results publishes to the repository)")
+    p.add_argument("--results", dest="out", help=argparse.SUPPRESS)  # the old name of --out
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="forecaster parameter (JSON value)")
     p.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                    help="tune the declared hyperparameters not fixed by --param, per system, on the "
@@ -199,4 +216,8 @@ def add_cli(subparsers):
 
     from .rescore import add_rescore_cli
     add_rescore_cli(subparsers)
+    from .external import add_external_cli
+    add_external_cli(subparsers)
+    from .verify import add_verify_cli
+    add_verify_cli(subparsers)
     return subparsers

@@ -128,15 +128,41 @@ class _Tripwire:
         return f"<blocked {self._what}>"
 
 
+class _BlockedModule(types.ModuleType):
+    """What importing a blocked module gives: the import works (a one-file script or a
+    notebook that imports ``dysts_bench.dataset`` at the top for its own use loads fine),
+    but every name in it is a tripwire, so *using* the data is the violation."""
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Tripwire(self.__dict__["_guard"], f"{self.__name__}.{name}")
+
+
+class _BlockedLoader:
+    def __init__(self, guard):
+        self.guard = guard
+
+    def create_module(self, spec):
+        module = _BlockedModule(spec.name)
+        module.__dict__["_guard"] = self.guard
+        module.__path__ = []  # a package: its submodules come here too
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
 class _BlockFinder:
-    """``sys.meta_path`` entry that refuses blocked modules."""
+    """``sys.meta_path`` entry that hands out :class:`_BlockedModule` for blocked modules."""
 
     def __init__(self, guard):
         self.guard = guard
 
     def find_spec(self, fullname, path=None, target=None):
         if self.guard.blocked(fullname):
-            self.guard.violation(f"import of {fullname}")
+            import importlib.machinery
+            return importlib.machinery.ModuleSpec(fullname, _BlockedLoader(self.guard), is_package=True)
         return None
 
     def invalidate_caches(self):
@@ -226,7 +252,9 @@ class Guard:
                 os.kill(os.getpid(), signal.SIGKILL)
             finally:
                 os._exit(99)
-        raise LeakageError(f"dysts-bench: blocked {what}: forecasters may not access the evaluation data")
+        raise LeakageError(f"dysts-bench: blocked {what}: forecasters may not access the evaluation data "
+                           "(a script that defines a forecaster and runs the benchmark runs it under "
+                           "`if __name__ == '__main__':`)")
 
     def _purge(self, dysts_only=True):
         for name in [n for n in sys.modules if self.blocked(n)]:
