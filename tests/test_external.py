@@ -153,7 +153,8 @@ def test_leaderboard_shows_local_and_verified_runs(naive_run, tmp_path, monkeypa
     assert text.startswith("forecaster,") and "naive (local)" in text
     assert not (tmp_path / "board").exists()
     assert main(["leaderboard", "--out", str(tmp_path / "board"), "--format", "markdown", "--n-boot", "50"]) == 0
-    assert [p.name for p in (tmp_path / "board").iterdir()] == ["README.md"]
+    # the leaderboard of each track with results, and TRACKS.md (their protocols)
+    assert sorted(p.name for p in (tmp_path / "board").iterdir()) == ["README.md", "TRACKS.md"]
 
 
 def test_a_one_file_script_that_imports_the_dataset_runs(tmp_path):
