@@ -1,0 +1,32 @@
+"""AutoETS (statsforecast, through darts): exponential smoothing state-space models."""
+
+from dysts_bench.library_entries import DartsEntry
+
+
+class StatsforecastAutoETS(DartsEntry):
+    """Automatic exponential smoothing (ETS) selection by AICc among error / trend
+    (none, additive, damped) combinations (Hyndman, Koehler, Snyder & Grose 2002,
+    Int. J. Forecast. 18, 439), by statsforecast (Garza et al. 2022) through darts
+    ``AutoETS``.  Univariate per channel, on the standardised context (shifted so
+    multiplicative forms are not chosen on signed data: the model string fixes
+    additive errors).  Non-seasonal: statsforecast's ETS refuses seasons longer than
+    24 samples, and the series have ~100 samples per period.
+
+    Grid: ``damped`` in {False, True}.  Measured cost: see the report.
+    """
+
+    name = "statsforecast_auto_ets"
+    version = "1"
+    family = "statistical"
+    multivariate = False
+    extra = "stats"
+    requires = ("darts", "statsforecast")
+    darts_model = "AutoETS"
+    margin = None
+    param_grid = {"damped": [False, True]}
+
+    def __init__(self, damped=True):
+        self.damped = damped
+
+    def _darts_kwargs(self, info):
+        return {"season_length": 1, "model": "AZN", "damped": bool(self.damped)}
