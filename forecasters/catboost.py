@@ -24,7 +24,7 @@ class CatBoost(LagRegressionEntry):
     requires = ("catboost",)
     param_grid = {"lags": [5, 10], "stride": [1, 10]}
 
-    def __init__(self, lags=5, stride=1, iterations=100, depth=4, learning_rate=0.2, seed=0):
+    def __init__(self, lags=5, stride=1, iterations=200, depth=4, learning_rate=0.2, seed=0):
         self.lags = lags
         self.stride = stride
         self.iterations = iterations

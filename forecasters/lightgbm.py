@@ -29,7 +29,7 @@ class LightGBM(LagRegressionEntry):
     requires = ("lightgbm",)
     param_grid = {"lags": [5, 10], "stride": [1, 10]}
 
-    def __init__(self, lags=5, stride=1, n_estimators=50, num_leaves=15, learning_rate=0.1):
+    def __init__(self, lags=5, stride=1, n_estimators=100, num_leaves=15, learning_rate=0.1):
         self.lags = lags
         self.stride = stride
         self.n_estimators = n_estimators

@@ -27,7 +27,7 @@ class RandomForest(LagRegressionEntry):
     requires = ("sklearn",)
     param_grid = {"lags": [5, 10], "stride": [1, 10]}
 
-    def __init__(self, lags=5, stride=1, n_estimators=30, min_samples_leaf=2, max_features=0.5, seed=0):
+    def __init__(self, lags=5, stride=1, n_estimators=50, min_samples_leaf=2, max_features=0.5, seed=0):
         self.lags = lags
         self.stride = stride
         self.n_estimators = n_estimators

@@ -24,7 +24,7 @@ class XGBoost(LagRegressionEntry):
     requires = ("xgboost",)
     param_grid = {"lags": [5, 10], "stride": [1, 10]}
 
-    def __init__(self, lags=5, stride=1, n_estimators=50, max_depth=4, learning_rate=0.1):
+    def __init__(self, lags=5, stride=1, n_estimators=100, max_depth=4, learning_rate=0.1):
         self.lags = lags
         self.stride = stride
         self.n_estimators = n_estimators

@@ -78,3 +78,29 @@ def print_summary(records, console=None):
     for row in summary_rows(records):
         table.add_row(*[str(x) for x in row])
     (console or Console(stderr=True, width=None if sys.stderr.isatty() else 160)).print(table)
+
+
+def _error_line(record) -> str:
+    """The one line that names a failure: the exception line of the traceback, else the status."""
+    text = str(record.get("error") or "").strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else record["status"]
+
+
+def failure_messages(records) -> list[tuple[int, str, str]]:
+    """``(count, status, message)`` of each distinct failure among unscored records, most
+    frequent first."""
+    counts = collections.Counter((r["status"], _error_line(r)) for r in records if r["status"] not in SCORED)
+    return [(n, status, message) for (status, message), n in counts.most_common()]
+
+
+def print_failures(records, file=None) -> bool:
+    """Print the distinct failure messages (to stderr); True when every task failed."""
+    file = file or sys.stderr
+    failures = failure_messages(records)
+    if failures:
+        total = sum(n for n, _, _ in failures)
+        print(f"dysts-bench: {total} of {len(records)} task(s) failed:", file=file)
+        for n, status, message in failures:
+            print(f"  {n} x {status}: {message[:500]}", file=file)
+    return bool(records) and all(r["status"] not in SCORED for r in records)
