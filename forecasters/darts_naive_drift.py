@@ -9,7 +9,7 @@ class DartsNaiveDrift(DartsEntry):
     ed., 2021, section 5.2), as implemented by darts ``NaiveDrift`` (Herzen et al. 2022,
     *Darts: user-friendly modern machine learning for time series*, JMLR 23(124)).
 
-    Univariate per channel; nothing to tune; no divergence guard (the drift line is the
+    Univariate per channel; grid: none (nothing to tune); no divergence guard (the drift line is the
     method).  Measured cost: about 0.2 s per task (2-core machine, 3 systems).
     """
 

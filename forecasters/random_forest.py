@@ -39,10 +39,10 @@ class RandomForest(LagRegressionEntry):
         from sklearn.ensemble import RandomForestRegressor
         forest = RandomForestRegressor(n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
                                        max_features=self.max_features, random_state=self.seed, n_jobs=1)
-        forest.fit(X, Y)
+        forest.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
         trees = [est.tree_ for est in forest.estimators_]
 
         def step(x):
             x32 = np.asarray(x, dtype=np.float32)
-            return np.mean([tree.predict(x32)[0, :, 0] for tree in trees], axis=0)
+            return np.mean([tree.predict(x32).reshape(-1) for tree in trees], axis=0)
         return step
