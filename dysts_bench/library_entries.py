@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import warnings
 
 import numpy as np
 
@@ -113,10 +114,9 @@ class LibraryForecaster(Forecaster):
 
 
 def _quiet_darts():
+    """darts logs every model construction; only its errors matter here."""
     import logging
-    import warnings
-    warnings.filterwarnings("ignore")
-    for name in ("darts", "lightning", "pytorch_lightning", "cmdstanpy", "prophet", "statsforecast"):
+    for name in ("darts", "statsforecast"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -139,10 +139,14 @@ class DartsEntry(LibraryForecaster):
         _quiet_darts()
         self.inner_ = DartsForecaster(model=self.darts_model, model_kwargs=self._darts_kwargs(info),
                                       per_channel=self.per_channel)
-        self.inner_.fit(z, dt=dt)
+        with warnings.catch_warnings():  # convergence/deprecation chatter of the statistical fits
+            warnings.simplefilter("ignore")
+            self.inner_.fit(z, dt=dt)
 
     def _predict_z(self, horizon):
-        return self.inner_.predict(horizon)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.inner_.predict(horizon)
 
 
 def period_of(info, default: int = 100) -> int:

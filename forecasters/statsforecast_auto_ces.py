@@ -9,8 +9,8 @@ class StatsforecastAutoCES(DartsEntry):
     by statsforecast (Garza et al. 2022) through darts ``AutoCES``.  Univariate per
     channel, non-seasonal (``season_length=1``), on the standardised context.
 
-    Grid: ``model`` in {"N", "S"}... only "N" is non-seasonal; the grid is the
-    information criterion used for selection: {"aicc", "bic"}.  Measured cost: report.
+    Grid: none (AutoCES chooses among its non-seasonal forms by AIC itself).
+    Measured cost: see the report.
     """
 
     name = "statsforecast_auto_ces"

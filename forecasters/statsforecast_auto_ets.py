@@ -7,9 +7,9 @@ class StatsforecastAutoETS(DartsEntry):
     """Automatic exponential smoothing (ETS) selection by AICc among error / trend
     (none, additive, damped) combinations (Hyndman, Koehler, Snyder & Grose 2002,
     Int. J. Forecast. 18, 439), by statsforecast (Garza et al. 2022) through darts
-    ``AutoETS``.  Univariate per channel, on the standardised context (shifted so
-    multiplicative forms are not chosen on signed data: the model string fixes
-    additive errors).  Non-seasonal: statsforecast's ETS refuses seasons longer than
+    ``AutoETS``.  Univariate per channel, on the standardised context; the model string ``"AZN"`` fixes
+    additive errors (multiplicative forms need positive data) and no season, and leaves
+    the trend (none or additive, damped per ``damped``) to the AICc.  Non-seasonal: statsforecast's ETS refuses seasons longer than
     24 samples, and the series have ~100 samples per period.
 
     Grid: ``damped`` in {False, True}.  Measured cost: see the report.

@@ -9,8 +9,9 @@ class StatsforecastAutoTheta(DartsEntry):
     al. 2016, Int. J. Forecast. 32, 1151), by statsforecast (Garza et al. 2022) through
     darts ``AutoTheta``.  Univariate per channel.  With ``seasonal=True`` the season
     length is the task's samples per period (``info["pts_per_period"]``) and
-    statsforecast tests for seasonality before decomposing; the data are shifted to be
-    positive (its decomposition is multiplicative).
+    statsforecast tests for seasonality before decomposing (multiplicatively by
+    default; on the signed standardised data it falls back to an additive
+    decomposition itself).
 
     Grid: ``seasonal`` in {False, True}.  Measured cost: see the report.
     """
