@@ -33,4 +33,4 @@ class StatsforecastTBATS(DartsEntry):
         pass
 
     def _darts_kwargs(self, info):
-        return {"season_length": period_of(info)}
+        return {"season_length": period_of(info), "use_boxcox": False, "use_arma_errors": False}
