@@ -21,17 +21,24 @@ class PysindySINDy(LibraryForecaster):
     """Sparse identification of nonlinear dynamics (Brunton, Proctor & Kutz 2016, PNAS
     113, 3932) by pysindy (de Silva et al. 2020, JOSS 5(49), 2104; Kaptanoglu et al.
     2022, JOSS 7(69), 3994): a polynomial library of degree ``degree``, derivatives by
-    pysindy's default finite differences, and sequentially thresholded least squares
-    (``STLSQ``, threshold ``threshold``, ridge ``alpha``) on the standardised context.
+    pysindy's ``FiniteDifference`` of order ``fd_order`` (2 is the library's default),
+    and sequentially thresholded least squares (``STLSQ``, threshold ``threshold``,
+    ridge ``alpha``) on the standardised context.
 
     Integrated forward from the last context state with scipy's LSODA
     (rtol 1e-8, atol 1e-10), stopping when the state leaves the guard box: the
     identified right-hand side is evaluated from pysindy's coefficients and library
     exponents (:func:`polynomial_rhs`), because ``SINDy.simulate`` calls the full
     scikit-learn pipeline at every right-hand-side evaluation (48 s for one 3700-step
-    Lorenz forecast, over the budget).  Multivariate.  Compare ``sindy`` (ours).
+    Lorenz forecast, over the budget).  Multivariate.  Compare ``sindy`` (ours): with
+    pysindy's default second-order differences the valid prediction time on the three
+    canonical Lorenz series was 0.9-1.3 Lyapunov times against ours' 3.4-5.8 (ours uses
+    fourth-order differences); with ``fd_order=4`` pysindy's forecasts stayed valid
+    about twice as long on two of the three (592 -> 1640 and 785 -> 1607 steps), so the
+    derivative estimate, not the regression, is most of the difference.
 
-    Grid: ``degree`` in {2, 3} x ``threshold`` in {0.02, 0.1}.  Measured cost: report.
+    Grid: ``degree`` in {2, 3} x ``threshold`` in {0.02, 0.1} x ``fd_order`` in {2, 4}.
+    Measured cost: about 2 s per task including tuning (CPU, 3 systems).
     """
 
     name = "pysindy_sindy"
@@ -40,18 +47,20 @@ class PysindySINDy(LibraryForecaster):
     multivariate = True
     extra = "physics"
     requires = ("pysindy",)
-    param_grid = {"degree": [2, 3], "threshold": [0.02, 0.1]}
+    param_grid = {"degree": [2, 3], "threshold": [0.02, 0.1], "fd_order": [2, 4]}
 
-    def __init__(self, degree=2, threshold=0.05, alpha=1e-5):
+    def __init__(self, degree=2, threshold=0.05, alpha=1e-5, fd_order=2):
         self.degree = degree
         self.threshold = threshold
         self.alpha = alpha
+        self.fd_order = fd_order
 
     def _fit_z(self, z, dt, info):
         import pysindy
         library = pysindy.PolynomialLibrary(degree=int(self.degree))
         model = pysindy.SINDy(optimizer=pysindy.STLSQ(threshold=self.threshold, alpha=self.alpha),
-                              feature_library=library)
+                              feature_library=library,
+                              differentiation_method=pysindy.FiniteDifference(order=int(self.fd_order)))
         model.fit(z, t=dt)
         self.rhs_ = polynomial_rhs(np.asarray(model.coefficients()), np.asarray(library.powers_))
         self.x0_, self.dt_fit_ = z[-1].copy(), dt
