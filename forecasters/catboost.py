@@ -1,13 +1,14 @@
 """CatBoost gradient-boosted oblivious trees on lagged states, iterated one step at a time."""
 
-from dysts_bench.library_entries import LagRegressionEntry
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import LagRegressionEntry
 
 
 class CatBoost(LagRegressionEntry):
     """Gradient boosting with ordered boosting and oblivious trees, by CatBoost
     (Prokhorenkova et al. 2018, *CatBoost: unbiased boosting with categorical features*,
     NeurIPS 31): one multi-target model (``MultiRMSE``) for all variables, on lagged
-    standardised states (see :class:`~dysts_bench.library_entries.LagRegressionEntry`).
+    standardised states (see :class:`~dysts_bench.forecaster.library.LagRegressionEntry`).
 
     Parameters
     ----------
@@ -21,8 +22,15 @@ class CatBoost(LagRegressionEntry):
 
     name = "catboost"
     version = "1"
+    family = "ml"
+    multivariate = True
+    extra = "ml"
     requires = ("catboost",)
     param_grid = {"lags": [5, 10], "stride": [1, 10]}
+    _parameter_constraints = {"lags": [Interval(int, 1, None)], "stride": [Interval(int, 1, None)], "iterations": [Interval(int, 1, None)],
+                              "depth": [Interval(int, 1, 16)],
+                              "learning_rate": [Interval(float, 0, None, closed="neither")],
+                              "seed": [Interval(int, 0, None)]}
 
     def __init__(self, lags=5, stride=1, iterations=200, depth=4, learning_rate=0.2, seed=0):
         self.lags = lags
@@ -38,5 +46,7 @@ class CatBoost(LagRegressionEntry):
                                            learning_rate=self.learning_rate, loss_function="MultiRMSE",
                                            random_seed=self.seed, thread_count=1, verbose=0,
                                            allow_writing_files=False)
-        model.fit(X, Y)
-        return lambda x: model.predict(x).reshape(-1)
+        self.model_ = model.fit(X, Y)
+
+    def _step(self, x):
+        return self.model_.predict(x).reshape(-1)

@@ -1,6 +1,7 @@
 """FourTheta (darts): the Theta method generalised to any theta, trend and seasonality mode."""
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import DartsEntry
 
 
 class DartsFourTheta(DartsEntry):
@@ -32,6 +33,7 @@ class DartsFourTheta(DartsEntry):
     darts_model = "FourTheta"
     margin = None
     param_grid = {"theta": [1, 2, 3]}
+    _parameter_constraints = {"theta": [Interval(float, None, None)], "trend_mode": ["linear", "exponential"]}
 
     def __init__(self, theta=2, trend_mode="linear"):
         self.theta = theta

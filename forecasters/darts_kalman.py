@@ -4,7 +4,8 @@ import copy
 
 import numpy as np
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import DartsEntry
 
 
 def kalman_mean_forecast(kf, z: np.ndarray, horizon: int) -> np.ndarray:
@@ -58,6 +59,7 @@ class DartsKalman(DartsEntry):
     per_channel = False
     darts_model = "KalmanForecaster"
     param_grid = {"dim_x": [2, 4, 8]}
+    _parameter_constraints = {"dim_x": [Interval(int, 1, None)]}
 
     def __init__(self, dim_x=4):
         self.dim_x = dim_x
@@ -65,8 +67,8 @@ class DartsKalman(DartsEntry):
     def _darts_kwargs(self, info):
         return {"dim_x": int(self.dim_x)}
 
-    def _fit_z(self, z, dt, info):
-        super()._fit_z(z, dt, info)
+    def _fit_z(self, z, *, dt, info):
+        super()._fit_z(z, dt=dt, info=info)
         (model,) = self.inner_._models
         self.kf_, self.context_z_ = model.darts_kf.kf, z
 

@@ -1,6 +1,7 @@
 """Linear regression on lagged states (darts ``LinearRegressionModel``)."""
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import DartsEntry
 
 
 class DartsLinearRegression(DartsEntry):
@@ -23,6 +24,7 @@ class DartsLinearRegression(DartsEntry):
     requires = ("darts", "sklearn")
     darts_model = "LinearRegressionModel"
     param_grid = {"lags": [5, 10, 25, 50, 100]}
+    _parameter_constraints = {"lags": [Interval(int, 1, None)]}
 
     def __init__(self, lags=25):
         self.lags = lags

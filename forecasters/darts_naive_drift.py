@@ -1,6 +1,6 @@
 """Naive drift (darts ``NaiveDrift``): the line through the first and last context values."""
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster.library import DartsEntry
 
 
 class DartsNaiveDrift(DartsEntry):

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from dysts_bench.library_entries import LibraryForecaster
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import LibraryForecaster
 
 
 class PydmdHankelDMD(LibraryForecaster):
@@ -34,18 +35,19 @@ class PydmdHankelDMD(LibraryForecaster):
     extra = "physics"
     requires = ("pydmd",)
     param_grid = {"d": [16, 64], "svd_rank": [16, 64], "opt": [False, True]}
+    _parameter_constraints = {"d": [Interval(int, 1, None)], "svd_rank": [Interval(int, 1, None)], "opt": [bool]}
 
     def __init__(self, d=32, svd_rank=32, opt=False):
         self.d = d
         self.svd_rank = svd_rank
         self.opt = opt
 
-    def _fit_z(self, z, dt, info):
+    def _fit_z(self, z, *, dt, info):
         import pydmd
-        self.offset_ = self.scaler_.mu / self.scaler_.sd  # un-centre: scale only
+        self.offset_ = self.mu_ / self.sd_  # un-centre: scale only
         d = max(1, min(int(self.d), len(z) // 2))
         rank = min(int(self.svd_rank), d * z.shape[1])
-        self.dmd_ = pydmd.HankelDMD(svd_rank=rank, d=d, opt=bool(self.opt))
+        self.dmd_ = pydmd.HankelDMD(svd_rank=rank, d=d, opt=self.opt)
         self.dmd_.fit((z + self.offset_).T)
         self.n_ = len(z)
 

@@ -2,19 +2,21 @@
 
 import numpy as np
 
-from dysts_bench.library_entries import LibraryForecaster
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import LibraryForecaster
 
 
-def polynomial_rhs(coefficients: np.ndarray, powers: np.ndarray):
-    """``f(x) = coefficients @ prod(x ** powers, axis=1)``: a polynomial vector field
+class polynomial_rhs:
+    """``f(t, x) = coefficients @ prod(x ** powers, axis=1)``: a polynomial vector field
     from pysindy's coefficients ``(dim, n_terms)`` and its library's exponents
-    ``(n_terms, dim)``."""
-    active = np.flatnonzero(np.any(coefficients != 0, axis=0))
-    coef, pw = coefficients[:, active], powers[active]
+    ``(n_terms, dim)`` (only the active terms kept; a class, so a fitted entry pickles)."""
 
-    def rhs(t, x):
-        return coef @ np.prod(x[None, :] ** pw, axis=1)
-    return rhs
+    def __init__(self, coefficients: np.ndarray, powers: np.ndarray):
+        active = np.flatnonzero(np.any(coefficients != 0, axis=0))
+        self.coef, self.powers = coefficients[:, active], powers[active]
+
+    def __call__(self, t, x):
+        return self.coef @ np.prod(x[None, :] ** self.powers, axis=1)
 
 
 class PysindySINDy(LibraryForecaster):
@@ -48,6 +50,8 @@ class PysindySINDy(LibraryForecaster):
     extra = "physics"
     requires = ("pysindy",)
     param_grid = {"degree": [2, 3], "threshold": [0.02, 0.1], "fd_order": [2, 4]}
+    _parameter_constraints = {"degree": [Interval(int, 1, None)], "threshold": [Interval(float, 0, None)],
+                              "alpha": [Interval(float, 0, None)], "fd_order": [Interval(int, 1, None)]}
 
     def __init__(self, degree=2, threshold=0.05, alpha=1e-5, fd_order=2):
         self.degree = degree
@@ -55,7 +59,7 @@ class PysindySINDy(LibraryForecaster):
         self.alpha = alpha
         self.fd_order = fd_order
 
-    def _fit_z(self, z, dt, info):
+    def _fit_z(self, z, *, dt, info):
         import pysindy
         library = pysindy.PolynomialLibrary(degree=int(self.degree))
         model = pysindy.SINDy(optimizer=pysindy.STLSQ(threshold=self.threshold, alpha=self.alpha),
@@ -63,7 +67,7 @@ class PysindySINDy(LibraryForecaster):
                               differentiation_method=pysindy.FiniteDifference(order=int(self.fd_order)))
         model.fit(z, t=dt)
         self.rhs_ = polynomial_rhs(np.asarray(model.coefficients()), np.asarray(library.powers_))
-        self.x0_, self.dt_fit_ = z[-1].copy(), dt
+        self.x0_ = z[-1].copy()
 
     def _predict_z(self, horizon):
         from scipy.integrate import solve_ivp
@@ -72,7 +76,7 @@ class PysindySINDy(LibraryForecaster):
         def leave(t, x):  # crosses zero when the state leaves the guard box
             return min(np.min(x - lo), np.min(hi - x))
         leave.terminal = True
-        times = np.arange(1, horizon + 1) * self.dt_fit_
+        times = np.arange(1, horizon + 1) * self.dt_
         out = np.full((horizon, len(self.x0_)), np.nan)
         with np.errstate(all="ignore"):
             sol = solve_ivp(self.rhs_, (0.0, times[-1]), self.x0_, method="LSODA", t_eval=times,

@@ -1,8 +1,11 @@
 """Echo-state network built from reservoirpy's ``Reservoir`` and ``Ridge`` nodes."""
 
+import copy
+
 import numpy as np
 
-from dysts_bench.library_entries import LibraryForecaster
+from dysts_bench.forecaster import Interval, inside
+from dysts_bench.forecaster.library import LibraryForecaster
 
 
 class ReservoirpyESN(LibraryForecaster):
@@ -14,7 +17,7 @@ class ReservoirpyESN(LibraryForecaster):
     the standardised context, a ``Ridge`` readout (penalty ``ridge``, with bias) fitted
     on the states after ``warmup`` samples to the next input, and a closed loop
     (``Reservoir.step`` / ``Ridge.step``) feeding each prediction back.  Multivariate.
-    The divergence guard is that of :class:`~dysts_bench.library_entries.LibraryForecaster`.
+    The divergence guard is that of :class:`~dysts_bench.forecaster.library.LibraryForecaster`.
     Compare ``esn`` (ours: one input per node, biases, squared-state readout features).
 
     Grid: ``sr`` in {0.5, 0.9} x ``lr`` in {0.3, 1.0} x ``ridge`` in {1e-6, 1e-3}.
@@ -28,6 +31,12 @@ class ReservoirpyESN(LibraryForecaster):
     extra = "physics"
     requires = ("reservoirpy",)
     param_grid = {"sr": [0.5, 0.9], "lr": [0.3, 1.0], "ridge": [1e-6, 1e-3]}
+    _parameter_constraints = {"units": [Interval(int, 1, None)], "sr": [Interval(float, 0, None)],
+                              "lr": [Interval(float, 0, 1, closed="right")],
+                              "input_scaling": [Interval(float, 0, None)],
+                              "rc_connectivity": [Interval(float, 0, 1, closed="right")],
+                              "ridge": [Interval(float, 0, None)], "warmup": [Interval(int, 0, None)],
+                              "seed": [Interval(int, 0, None)]}
 
     def __init__(self, units=300, sr=0.9, lr=0.5, input_scaling=0.5, rc_connectivity=0.01,
                  ridge=1e-6, warmup=100, seed=0):
@@ -40,7 +49,7 @@ class ReservoirpyESN(LibraryForecaster):
         self.warmup = warmup
         self.seed = seed
 
-    def _fit_z(self, z, dt, info):
+    def _fit_z(self, z, *, dt, info):
         from reservoirpy.nodes import Reservoir, Ridge
         warmup = min(int(self.warmup), len(z) // 2)
         self.reservoir_ = Reservoir(units=int(self.units), lr=self.lr, sr=self.sr, input_scaling=self.input_scaling,
@@ -53,10 +62,11 @@ class ReservoirpyESN(LibraryForecaster):
     def _predict_z(self, horizon):
         out = np.full((horizon, len(self.last_)), np.nan)
         u = self.last_
+        reservoir = copy.deepcopy(self.reservoir_)  # stepping changes a node's state: keep the fitted one
         with np.errstate(all="ignore"):
             for t in range(horizon):
-                u = np.asarray(self.readout_.step(self.reservoir_.step(u)), dtype=float).reshape(-1)
+                u = np.asarray(self.readout_.step(reservoir.step(u)), dtype=float).reshape(-1)
                 out[t] = u
-                if not np.all(np.isfinite(u) & (u >= self.lo_) & (u <= self.hi_)):
-                    break  # diverged: the guard takes over
+                if not inside(u, self.lo_, self.hi_):
+                    break  # diverged: _predict holds the context mean from here
         return out

@@ -1,6 +1,7 @@
 """AutoARIMA (statsforecast, through darts): the leaderboard's ARIMA row."""
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import DartsEntry
 
 
 class StatsforecastAutoARIMA(DartsEntry):
@@ -34,6 +35,7 @@ class StatsforecastAutoARIMA(DartsEntry):
     darts_model = "AutoARIMA"
     margin = None
     param_grid = {"max_p": [2, 5]}
+    _parameter_constraints = {"max_p": [Interval(int, 0, None)]}
 
     def __init__(self, max_p=5):
         self.max_p = max_p

@@ -1,6 +1,6 @@
 """AutoCES (statsforecast, through darts): complex exponential smoothing."""
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster.library import DartsEntry
 
 
 class StatsforecastAutoCES(DartsEntry):

@@ -1,6 +1,6 @@
 """AutoETS (statsforecast, through darts): exponential smoothing state-space models."""
 
-from dysts_bench.library_entries import DartsEntry
+from dysts_bench.forecaster.library import DartsEntry
 
 
 class StatsforecastAutoETS(DartsEntry):
@@ -24,9 +24,10 @@ class StatsforecastAutoETS(DartsEntry):
     darts_model = "AutoETS"
     margin = None
     param_grid = {"damped": [False, True]}
+    _parameter_constraints = {"damped": [bool]}
 
     def __init__(self, damped=True):
         self.damped = damped
 
     def _darts_kwargs(self, info):
-        return {"season_length": 1, "model": "AZN", "damped": bool(self.damped)}
+        return {"season_length": 1, "model": "AZN", "damped": self.damped}

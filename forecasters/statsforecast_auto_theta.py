@@ -1,6 +1,6 @@
 """AutoTheta (statsforecast, through darts): the best of the Theta family by in-sample fit."""
 
-from dysts_bench.library_entries import DartsEntry, period_of
+from dysts_bench.forecaster.library import DartsEntry, period_of
 
 
 class StatsforecastAutoTheta(DartsEntry):
@@ -25,6 +25,7 @@ class StatsforecastAutoTheta(DartsEntry):
     darts_model = "AutoTheta"
     margin = None
     param_grid = {"seasonal": [False, True]}
+    _parameter_constraints = {"seasonal": [bool]}
 
     def __init__(self, seasonal=False):
         self.seasonal = seasonal

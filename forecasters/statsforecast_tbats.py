@@ -1,6 +1,6 @@
 """TBATS (statsforecast, through darts): trigonometric seasonality, Box-Cox, ARMA errors."""
 
-from dysts_bench.library_entries import DartsEntry, period_of
+from dysts_bench.forecaster.library import DartsEntry, period_of
 
 
 class StatsforecastTBATS(DartsEntry):

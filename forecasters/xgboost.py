@@ -1,13 +1,14 @@
 """XGBoost gradient-boosted trees on lagged states, iterated one step at a time."""
 
-from dysts_bench.library_entries import LagRegressionEntry
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster.library import LagRegressionEntry
 
 
 class XGBoost(LagRegressionEntry):
     """Gradient-boosted regression trees by XGBoost (Chen & Guestrin 2016, *XGBoost: a
     scalable tree boosting system*, KDD), one multi-target booster (histogram trees, one
     output per tree) for all variables, on lagged standardised states (see
-    :class:`~dysts_bench.library_entries.LagRegressionEntry`); installed as
+    :class:`~dysts_bench.forecaster.library.LagRegressionEntry`); installed as
     ``xgboost-cpu``.
 
     Parameters
@@ -21,8 +22,14 @@ class XGBoost(LagRegressionEntry):
 
     name = "xgboost"
     version = "1"
+    family = "ml"
+    multivariate = True
+    extra = "ml"
     requires = ("xgboost",)
     param_grid = {"lags": [5, 10], "stride": [1, 10]}
+    _parameter_constraints = {"lags": [Interval(int, 1, None)], "stride": [Interval(int, 1, None)], "n_estimators": [Interval(int, 1, None)],
+                              "max_depth": [Interval(int, 1, None)],
+                              "learning_rate": [Interval(float, 0, None, closed="neither")]}
 
     def __init__(self, lags=5, stride=1, n_estimators=100, max_depth=4, learning_rate=0.1):
         self.lags = lags
@@ -35,5 +42,7 @@ class XGBoost(LagRegressionEntry):
         import xgboost
         model = xgboost.XGBRegressor(n_estimators=self.n_estimators, max_depth=self.max_depth,
                                      learning_rate=self.learning_rate, tree_method="hist", n_jobs=1)
-        booster = model.fit(X, Y).get_booster()
-        return lambda x: booster.inplace_predict(x).reshape(-1)
+        self.booster_ = model.fit(X, Y).get_booster()
+
+    def _step(self, x):
+        return self.booster_.inplace_predict(x).reshape(-1)

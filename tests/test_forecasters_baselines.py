@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from dysts_bench import forecaster as F
-from dysts_bench.library_entries import (FAMILIES, MissingDependencyError, Standardizer, guard_divergence,
-                                         missing)
+from dysts_bench.forecaster import (FAMILIES, MissingRequirementError, hold_mean_after_divergence,
+                                    missing_requirements, standardise)
 from dysts_bench.metrics import smape
 from dysts_bench.runner import adhoc_tasks
 
@@ -63,7 +63,7 @@ def entry_class(name):
 
 def build(name, **overrides):
     cls = entry_class(name)
-    absent = missing(cls.requires)
+    absent = missing_requirements(cls)
     if absent:
         pytest.skip(f"{name} needs {absent}: pip install 'dysts-bench[{cls.extra}]'")
     return cls(**{**ENTRIES[name][2], **overrides})
@@ -101,26 +101,43 @@ def test_listed_with_declarations_and_the_cli_shows_them(capsys):
 def test_a_missing_dependency_names_the_extra(monkeypatch, capsys):
     cls = entry_class("lightgbm")
     monkeypatch.setattr(cls, "requires", ("no_such_module_dysts",))
-    with pytest.raises(MissingDependencyError, match=r"pip install 'dysts-bench\[ml\]'"):
-        cls().fit(np.random.default_rng(0).normal(size=(50, 2)), dt=0.1)
+    with pytest.raises(MissingRequirementError, match=r"no_such_module_dysts.*pip install 'dysts-bench\[ml\]'"):
+        cls()
     from dysts_bench.runner.cli import _describe_class
     assert _describe_class(F.builtin_forecasters()["lightgbm"])[3] == "no: pip install 'dysts-bench[ml]'"
 
 
 # --------------------------------------------------------------------------- shared pieces
 
-def test_standardizer_round_trip_and_guard():
-    x = np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
-    s = Standardizer(x)
-    z = s.forward(x)
-    np.testing.assert_allclose(z[:, 0], [-np.sqrt(1.5), 0, np.sqrt(1.5)])
-    np.testing.assert_allclose(z[:, 1], 0.0)  # constant: centred, not divided by 0
-    np.testing.assert_allclose(s.inverse(z), x)
+def test_hold_mean_after_divergence():
     f = np.array([[0.0, 0.0], [0.5, 0.0], [3.0, 0.0], [0.1, 0.1]])
-    out, step = guard_divergence(f, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    box = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    out, step = hold_mean_after_divergence(f, *box)
     assert step == 2 and np.all(out[2:] == 0) and np.all(out[:2] == f[:2])
-    out, step = guard_divergence(f[:2], np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
-    assert step is None
+    assert f[2, 0] == 3.0  # the input is not modified
+    out, step = hold_mean_after_divergence(f[:2], *box)
+    assert step is None and np.array_equal(out, f[:2])
+    nan = np.array([[0.0, 0.0], [np.nan, 0.0], [0.0, 0.0]])
+    assert hold_mean_after_divergence(nan, *box)[1] == 1  # non-finite counts as diverged
+
+
+def test_a_diverging_entry_holds_the_context_mean():
+    from dysts_bench.forecaster.library import LibraryForecaster
+
+    class Exploding(LibraryForecaster):  # a model whose forecast doubles each step
+        family, multivariate = "baseline", True
+
+        def _fit_z(self, z, *, dt, info):
+            self.last_ = z[-1]
+
+        def _predict_z(self, horizon):
+            return self.last_ * 2.0 ** np.arange(1, horizon + 1)[:, None]
+
+    context = np.column_stack([np.sin(np.arange(200) * 0.1), 3 + np.cos(np.arange(200) * 0.1)])
+    pred = Exploding().fit(context, dt=0.1).predict(20)
+    assert np.isfinite(pred).all()
+    np.testing.assert_allclose(pred[-1], context.mean(axis=0))  # the mean once outside the box
+    assert not np.allclose(pred[0], context.mean(axis=0))
 
 
 # --------------------------------------------------------------------------- each entry
@@ -153,7 +170,7 @@ def test_kalman_mean_forecast_equals_darts_where_darts_works_and_runs_where_it_f
     from darts import TimeSeries
     from darts.models import KalmanForecaster
     kalman = F._load_file_module(F.builtin_forecasters()["darts_kalman"].rpartition(":")[0])
-    z = Standardizer(lorenz[0].context).forward(lorenz[0].context)
+    z = standardise(lorenz[0].context)[0]
     model = KalmanForecaster(dim_x=2).fit(TimeSeries.from_values(z))
     reference = model.predict(50).values()  # darts' own forecast (its covariance survives dim_x=2)
     np.testing.assert_allclose(kalman.kalman_mean_forecast(model.darts_kf.kf, z, 50), reference,
@@ -166,7 +183,7 @@ def test_kalman_mean_forecast_equals_darts_where_darts_works_and_runs_where_it_f
 def test_pysindy_rhs_equals_the_library_derivative(lorenz):
     ps = pytest.importorskip("pysindy", reason="pip install 'dysts-bench[physics]'")
     sindy = F._load_file_module(F.builtin_forecasters()["pysindy_sindy"].rpartition(":")[0])
-    z = Standardizer(lorenz[0].context).forward(lorenz[0].context)
+    z = standardise(lorenz[0].context)[0]
     library = ps.PolynomialLibrary(degree=3)
     model = ps.SINDy(optimizer=ps.STLSQ(threshold=0.02), feature_library=library).fit(z, t=lorenz[0].info["dt"])
     rhs = sindy.polynomial_rhs(np.asarray(model.coefficients()), np.asarray(library.powers_))
