@@ -11,7 +11,7 @@ FORMATS = ("terminal", "markdown", "csv", "html", "all")
 def cmd_leaderboard(args):
     from pathlib import Path
 
-    from .aggregate import summarize
+    from .aggregate import select_families, summarize
     from .load import LeaderboardWarning, known_systems, load_results
     from .render import print_terminal, write
     results = Path(args.results)
@@ -26,6 +26,8 @@ def cmd_leaderboard(args):
     board = summarize(frame, evaluation=args.evaluation, baseline=args.baseline or None,
                       n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages,
                       scope=args.scope)
+    if args.family:
+        board = select_families(board, args.family.split(","))
     formats = ["markdown", "csv", "html"] if args.format == "all" else [args.format]
     if args.format in ("terminal", "all"):
         print_terminal(board, wide=args.wide)
@@ -73,6 +75,9 @@ def add_cli(subparsers):
     p.add_argument("--scope", choices=("chaotic", "all"), default="chaotic",
                    help="systems in the aggregates: those labelled chaotic (all while none is labelled; "
                         "default) or all")
+    p.add_argument("--family", default=None,
+                   help="show only these families, comma-separated (e.g. deep,physics; see "
+                        "dysts-bench forecasters); ranks and skill stay those among all forecasters")
     p.add_argument("--wide", action="store_true", help="terminal: show every column, whatever the width")
     p.add_argument("--system-pages", action="store_true",
                    help="also write one HTML page per system into OUT/systems/ (large; not committed)")
