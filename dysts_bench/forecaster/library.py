@@ -144,6 +144,6 @@ class LagRegressionEntry(LibraryForecaster):
             cur = span + t
             nxt = buf[cur] + np.asarray(self._step(buf[cur - back].reshape(1, -1)), dtype=float).reshape(-1)
             buf[cur + 1] = nxt
-            if not inside(nxt, self.lo_, self.hi_):
+            if self.lo_ is not None and not inside(nxt, self.lo_, self.hi_):
                 break  # diverged: _predict holds the context mean from here
         return buf[span + 1:]
