@@ -57,6 +57,8 @@ from ..schema import SCORED
 from .load import horizon_columns
 
 TASK = ["system", "series"]
+#: Task-frame columns that describe the forecaster run (the same on each of its rows).
+RUN_COLUMNS = ["name", "run_id", "uses_system_name", "family"]
 #: Per-task facts copied to the rows of missing records from another forecaster's record.
 TASK_INFO = ["evaluation", "dt", "maximum_lyapunov", "horizon_steps"]
 #: Skill targets: task-matrix column -> description.
@@ -84,10 +86,10 @@ def complete_tasks(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.copy()
     if frame["evaluation"].nunique() > 1:
         raise ValueError(f"one evaluation at a time, got {sorted(frame['evaluation'].unique())}")
-    runs = frame[["forecaster", "name", "run_id", "uses_system_name"]].drop_duplicates("forecaster")
+    runs = frame[["forecaster", *RUN_COLUMNS]].drop_duplicates("forecaster")
     tasks = frame[TASK].drop_duplicates()
     grid = runs.merge(tasks, how="cross")
-    out = grid.merge(frame.drop(columns=["name", "run_id", "uses_system_name"]),
+    out = grid.merge(frame.drop(columns=RUN_COLUMNS),
                      on=["forecaster", *TASK], how="left", indicator=True)
     absent = out["_merge"] == "left_only"
     out = out.drop(columns="_merge")
@@ -500,7 +502,7 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
     statuses = status_table(part)
     table = pd.DataFrame(index=statuses.index)
     first = part.drop_duplicates("forecaster").set_index("forecaster")
-    for col in ("name", "run_id", "uses_system_name"):
+    for col in RUN_COLUMNS:
         table[col] = first[col]
     table["evaluation"] = evaluation
     table = table.join(statuses)
@@ -541,6 +543,23 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
         warnings=list(messages or []), as_of=max(finished) if len(finished) else None,
         other_evaluations=[e for e in available if e != evaluation],
         labels=labels, scope=sorted(in_scope), other_labels=others)
+
+
+def select_families(lb: Leaderboard, families) -> Leaderboard:
+    """The leaderboard's rows of the forecasters in ``families`` (names from
+    :data:`~dysts_bench.forecaster.FAMILIES`), everything else unchanged: ranks and skill
+    stay those computed among all forecasters, so a row reads the same filtered or not."""
+    from ..forecaster import FAMILIES
+    families = [f.strip() for f in families if f.strip()]
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"unknown family {', '.join(map(repr, unknown))}; known: {', '.join(FAMILIES)}")
+    keep = lb.table.index[lb.table["family"].isin(families)]
+    if not len(keep):
+        raise ValueError(f"no forecaster of family {', '.join(families)} in the results")
+    return dataclasses.replace(
+        lb, table=lb.table.loc[keep],
+        horizons={m: {q: t.reindex(keep) for q, t in by_q.items()} for m, by_q in lb.horizons.items()})
 
 
 def methods(lb: Leaderboard) -> list[str]:

@@ -32,7 +32,7 @@ def _sources(args):
 
 
 def cmd_leaderboard(args):
-    from .aggregate import summarize
+    from .aggregate import select_families, summarize
     from .load import LeaderboardWarning, known_systems, load_sources, resolve_label
     from .render import print_terminal, render_csv, render_html, render_markdown, write
     reference, local, link_dir = _sources(args)
@@ -45,6 +45,8 @@ def cmd_leaderboard(args):
     board = summarize(frame, evaluation=args.evaluation, baseline=resolve_label(frame, args.baseline or None),
                       n_boot=args.n_boot, level=args.level, seed=args.seed, messages=messages,
                       scope=args.scope)
+    if args.family:
+        board = select_families(board, args.family.split(","))
     if args.out is None:  # print only
         if args.system_pages:
             raise SystemExit("dysts-bench: error: --system-pages writes files: give --out DIR")
@@ -109,6 +111,9 @@ def add_cli(subparsers):
     p.add_argument("--scope", choices=("chaotic", "all"), default="chaotic",
                    help="systems in the aggregates: those labelled chaotic (all while none is labelled; "
                         "default) or all")
+    p.add_argument("--family", default=None,
+                   help="show only these families, comma-separated (e.g. deep,physics; see "
+                        "dysts-bench forecasters); ranks and skill stay those among all forecasters")
     p.add_argument("--wide", action="store_true", help="terminal: show every column, whatever the width")
     p.add_argument("--system-pages", action="store_true",
                    help="also write one HTML page per system into OUT/systems/ (large; not committed)")
