@@ -41,7 +41,7 @@ def summary_rows(records) -> list[tuple]:
             values = [v for v in values if v is not None]
             return f"{np.median(values):.4g}" if values else "-"
         def vpt_of(r, unit):
-            return ((r.get("vpt") or {}).get("smape") or {}).get(unit)
+            return ((r.get("vpt") or {}).get("smape_running") or {}).get(unit)
         vpt = [vpt_of(r, "lyapunov_times") for r in scored]
         vpt_unit = "λ"
         if all(v is None for v in vpt):
