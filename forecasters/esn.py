@@ -85,7 +85,7 @@ class EchoStateNetwork(Forecaster):
 
     name = "esn"
     version = "1"
-    family = "ml"
+    family = "physics"  # reservoir computing, as the README and reservoirpy_esn
     multivariate = True
     param_grid = {"rho": [0.5, 0.9], "leak": [0.3, 1.0], "alpha": [1e-9, 1e-6]}
     _parameter_constraints = {

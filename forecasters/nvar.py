@@ -45,7 +45,7 @@ class NVAR(Forecaster):
 
     name = "nvar"
     version = "1"
-    family = "ml"
+    family = "physics"  # next-generation reservoir computing, beside esn
     multivariate = True
     param_grid = {"k": [2, 3], "s": [1, 5], "alpha": [1e-8, 1e-4]}
     _parameter_constraints = {"k": [Interval(int, 1, None)], "s": [Interval(int, 1, None)],

@@ -585,3 +585,67 @@ def test_system_pages_are_written_only_on_request(tmp_path):
     assert (out / "systems" / "Lorenz.png").stat().st_size > 10_000
     assert "Lorenz" in page and "maximum lyapunov" in page and page.count("<tr>") >= 4 + 1
     assert 'href="systems/Lorenz.html"' in (out / "index.html").read_text()
+
+
+# ---------------------------------------------------------------------------
+# Family column and filter
+# ---------------------------------------------------------------------------
+
+
+def _with_forecaster(rec, **fields):
+    return {**rec, "forecaster": {**rec["forecaster"], **fields}}
+
+
+def test_family_comes_from_the_record_else_from_the_builtin_class():
+    from dysts_bench.leaderboard.aggregate import summarize
+    recs = []
+    for s in ("Lorenz", "Rossler"):
+        recs.append(_with_forecaster(record("naive", s), family="baseline"))                    # stored
+        recs.append(_with_forecaster(record("sindy", s), target="builtin:sindy:SINDy"))        # old record
+        recs.append(_with_forecaster(record("theta", s), target="dysts_bench.forecaster:DartsForecaster"))
+        recs.append(_with_forecaster(record("mine", s), target="/tmp/mine.py:Mine"))           # never imported
+        recs.append(_with_forecaster(record("liar", s), family="magic", target="builtin:naive:NaiveForecaster"))
+    frame = frame_of(recs)
+    family = frame.drop_duplicates("forecaster").set_index("forecaster")["family"]
+    assert family.to_dict() == {"liar": "baseline", "mine": None, "naive": "baseline", "sindy": "physics",
+                                "theta": "statistical"}
+    board = summarize(frame, n_boot=50)
+    assert board.table.loc["sindy", "family"] == "physics"
+    summary = render_markdown(board)
+    assert "| family |" in summary and "physics" in summary
+    import io
+    csv = pd.read_csv(io.StringIO(render_csv(board))).set_index("forecaster")
+    assert csv.loc["sindy", "family"] == "physics" and csv["family"].isna()["mine"]
+
+
+def test_family_filter_keeps_ranks_among_all_and_rejects_unknown_families():
+    from dysts_bench.leaderboard.aggregate import select_families, summarize
+    recs = [_with_forecaster(record(name, s, vpt=v), family=fam)
+            for s in ("Lorenz", "Rossler")
+            for name, fam, v in (("naive", "baseline", 0.5), ("a", "physics", 2.0), ("b", "ml", 1.0),
+                                 ("c", "physics", 0.1))]
+    board = summarize(frame_of(recs), n_boot=50)
+    only = select_families(board, ["physics", " deep"])
+    assert list(only.table.index) == ["a", "c"]
+    pd.testing.assert_series_equal(only.table["mean_rank_vpt_smape"],
+                                   board.table.loc[["a", "c"], "mean_rank_vpt_smape"])
+    assert list(only.horizons["smape"][0.5].index) == ["a", "c"]
+    assert "| b " not in render_markdown(only)
+    with pytest.raises(ValueError, match="unknown family 'magic'"):
+        select_families(board, ["magic"])
+    with pytest.raises(ValueError, match="no forecaster of family foundation"):
+        select_families(board, ["foundation"])
+
+
+def test_cli_family_filter(tmp_path, capsys):
+    recs = {"naive": "baseline", "sindy": "physics", "esn": "physics"}
+    for name, fam in recs.items():
+        write_jsonl(tmp_path / f"{name}-0000.canonical.jsonl",
+                    [_with_forecaster(record(name, s), family=fam) for s in ("Lorenz", "Rossler")])
+    out = tmp_path / "o"
+    assert main(["leaderboard", "--results", str(tmp_path), "--out", str(out), "--format", "csv",
+                 "--family", "physics", "--n-boot", "50"]) == 0
+    table = pd.read_csv(out / "results.csv")
+    assert sorted(table["forecaster"]) == ["esn", "sindy"] and set(table["family"]) == {"physics"}
+    assert main(["leaderboard", "--results", str(tmp_path), "--family", "quantum"]) == 2
+    assert "unknown family 'quantum'" in capsys.readouterr().err

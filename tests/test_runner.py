@@ -272,6 +272,7 @@ def test_records_carry_the_schema(tmp_path):
     # trailing nulls (horizons beyond the forecast) are trimmed
     assert all(0 < len(v) <= len(rec["horizons"]) and v[-1] is not None for v in rec["horizon_metrics"].values())
     assert rec["forecaster"]["name"] == "naive" and rec["forecaster"]["target"] == "builtin:naive:NaiveForecaster"
+    assert rec["forecaster"]["family"] == "baseline"  # the leaderboard's family column reads it
     assert rec["versions"]["numpy"] == np.__version__ and rec["hardware"]["cores"] >= 1
     for rule in ("smape_running", "nrmse_pointwise"):
         assert rec["vpt"][rule]["lyapunov_times"] == pytest.approx(

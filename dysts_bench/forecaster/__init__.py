@@ -11,6 +11,8 @@ One module per job:
 * :mod:`.checks` -- :func:`check_forecaster`, the conformance suite every entry passes;
 * :mod:`.preprocessing` -- context standardisation and the divergence guard;
 * :mod:`.adapters` -- darts models and plain callables as forecasters;
+* :mod:`.library` -- base classes of the entries wrapping a third-party library
+  (standardised context, divergence guard, darts models, regressors on lagged states);
 * :mod:`.discovery` -- built-ins, files, entry points, :func:`resolve_spec`.
 """
 
@@ -24,7 +26,7 @@ from .discovery import (DARTS_TARGET, ENTRY_POINT_GROUP, ForecasterSpec, _load_f
                         available_forecasters,
                         builtin_dirs, builtin_forecasters, entry_point_forecasters, forecaster_class,
                         load_target, resolve_spec)
-from .preprocessing import guard_box, inside, safe_std, standardise
+from .preprocessing import guard_box, hold_mean_after_divergence, inside, safe_std, standardise
 from .validation import (ALLOWED_INFO, ForecasterSpecError, ForecastShapeError, NotFittedError, check_forecast,
                          public_info)
 
@@ -35,5 +37,5 @@ __all__ = [
     "builtin_forecasters", "entry_point_forecasters", "available_forecasters", "builtin_dirs",
     "ENTRY_POINT_GROUP", "DARTS_TARGET", "FAMILIES", "check_forecaster", "check_forecast", "describe",
     "missing_requirements", "pretrains", "tunable", "Interval", "Check", "jsonable", "params_hash",
-    "standardise", "safe_std", "guard_box", "inside",
+    "standardise", "safe_std", "guard_box", "inside", "hold_mean_after_divergence",
 ]

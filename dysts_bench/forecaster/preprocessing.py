@@ -30,3 +30,18 @@ def guard_box(x: np.ndarray, margin: float):
 def inside(state: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
     """True if ``state`` is finite and inside the guard box (NaN compares False)."""
     return bool(np.all(state >= lo) and np.all(state <= hi))
+
+
+def hold_mean_after_divergence(z: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """``(z, step)``: a standardised forecast ``z`` (horizon, dim) with every row from the
+    first one outside the guard box ``[lo, hi]`` (or non-finite) replaced by 0, the context
+    mean; ``step`` is that row (None if the forecast stays inside).  The vectorised form of
+    the per-step :func:`inside` test, for forecasts made all at once."""
+    z = np.array(z, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.all(np.isfinite(z) & (z >= lo) & (z <= hi), axis=1)
+    if not bad.any():
+        return z, None
+    step = int(np.argmax(bad))
+    z[step:] = 0.0
+    return z, step

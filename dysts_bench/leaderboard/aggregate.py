@@ -548,6 +548,23 @@ def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: s
         labels=labels, scope=sorted(in_scope), other_labels=others)
 
 
+def select_families(lb: Leaderboard, families) -> Leaderboard:
+    """The leaderboard's rows of the forecasters in ``families`` (names from
+    :data:`~dysts_bench.forecaster.FAMILIES`), everything else unchanged: ranks and skill
+    stay those computed among all forecasters, so a row reads the same filtered or not."""
+    from ..forecaster import FAMILIES
+    families = [f.strip() for f in families if f.strip()]
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"unknown family {', '.join(map(repr, unknown))}; known: {', '.join(FAMILIES)}")
+    keep = lb.table.index[lb.table["family"].isin(families)]
+    if not len(keep):
+        raise ValueError(f"no forecaster of family {', '.join(families)} in the results")
+    return dataclasses.replace(
+        lb, table=lb.table.loc[keep],
+        horizons={m: {q: t.reindex(keep) for q, t in by_q.items()} for m, by_q in lb.horizons.items()})
+
+
 def methods(lb: Leaderboard) -> list[str]:
     """Paragraphs (Markdown) on the two axes, the headline order and the scope, for the
     leaderboard's "How the aggregates are computed"."""

@@ -34,7 +34,7 @@ def _sources(args):
 
 
 def cmd_leaderboard(args):
-    from .aggregate import summarize
+    from .aggregate import select_families, summarize
     from .load import LeaderboardWarning, known_systems, load_sources, resolve_label
     from .render import print_terminal, write
     reference, local, link_dir = _sources(args)
@@ -49,6 +49,8 @@ def cmd_leaderboard(args):
     if args.evaluation is None:
         return _sections(frame, args, kwargs, link_dir)
     board = summarize(frame, evaluation=args.evaluation, **kwargs)  # one evaluation by its label
+    if args.family:
+        board = select_families(board, args.family.split(","))
     if args.out is None:  # print only
         _no_pages(args)
         if args.format in ("terminal", "all"):
@@ -70,6 +72,10 @@ def _sections(frame, args, kwargs, link_dir):
     if frame.empty:
         raise ValueError("no readable results")
     sections = summarize_tracks(frame, None if args.track == "all" else [args.track], **kwargs)
+    if args.family:
+        from .aggregate import select_families
+        for sec in (s for s in sections if s.board is not None):
+            sec.board = select_families(sec.board, args.family.split(","))
     if args.format in ("terminal", "all"):
         print_sections(sections, wide=args.wide)
     if args.out is None:
@@ -156,6 +162,9 @@ def add_cli(subparsers):
     p.add_argument("--scope", choices=("chaotic", "all"), default="chaotic",
                    help="systems in the aggregates: those labelled chaotic (all while none is labelled; "
                         "default) or all")
+    p.add_argument("--family", default=None,
+                   help="show only these families, comma-separated (e.g. deep,physics; see "
+                        "dysts-bench forecasters); ranks and skill stay those among all forecasters")
     p.add_argument("--wide", action="store_true", help="terminal: show every column, whatever the width")
     p.add_argument("--system-pages", action="store_true",
                    help="also write one HTML page per system into OUT/systems/ (large; not committed)")

@@ -10,6 +10,7 @@ leaderboard uses; everything downstream (:mod:`.aggregate`) works on that frame 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -26,14 +27,14 @@ HORIZON_METRICS = ("smape", "nrmse")
 VPT_COLUMNS = {"vpt_smape": "smape_running", "vpt_nrmse": "nrmse_pointwise"}
 #: Columns of :func:`records_frame` that describe the task and the run, in order.
 TASK_COLUMNS = ["forecaster", "name", "run_id", "evaluation", "system", "series", "status",
-                "uses_system_name", "pretrained", "pretraining", "corpus_id", "dt", "maximum_lyapunov",
+                "uses_system_name", "family", "pretrained", "pretraining", "corpus_id", "dt", "maximum_lyapunov",
                 "horizon_steps", "vpt_smape", "vpt_nrmse",
                 "protocol_version", "fit_seconds", "predict_seconds", "wall_seconds", "cpu_seconds", "peak_rss_mb",
                 "verified", "finished_at", "file", "line"]
 
 
 #: Columns that describe the forecaster run (the same on all its rows).
-RUN_COLUMNS = ["name", "run_id", "uses_system_name", "pretrained", "pretraining", "corpus_id"]
+RUN_COLUMNS = ["name", "run_id", "uses_system_name", "family", "pretrained", "pretraining", "corpus_id"]
 
 
 def pretraining_text(spec: dict) -> str:
@@ -86,6 +87,39 @@ def _pretraining_of(record: dict) -> dict:
     corpus = spec.get("corpus") if isinstance(spec.get("corpus"), dict) else {}
     return {"pretrained": spec.get("pretrained") is True, "pretraining": pretraining_text(spec),
             "corpus_id": str(corpus["id"]) if corpus.get("id") else None}
+
+
+@functools.lru_cache(maxsize=None)
+def class_family(target: str) -> str | None:
+    """The ``family`` of the class a record's ``target`` names, for records written before
+    the family was stored: a built-in (``builtin:stem:Class``) or a class of this package
+    (``dysts_bench....:Class``).  None for anything else (a foreign file or module is never
+    imported by the leaderboard) or a class that cannot be loaded."""
+    from ..forecaster import FAMILIES, builtin_dirs, forecaster_class, load_target
+    where, _, qualname = str(target).rpartition(":")
+    if where.startswith("builtin:"):
+        files = [d / f"{where[len('builtin:'):]}.py" for d in builtin_dirs()]
+        files = [f for f in files if f.is_file()]
+        if not files:
+            return None
+        target = f"{files[0]}:{qualname}"
+    elif not where.startswith("dysts_bench."):
+        return None
+    try:
+        family = getattr(forecaster_class(load_target(target)), "family", None)
+    except Exception:  # a renamed or broken class: the family is unknown, not an error
+        return None
+    return family if family in FAMILIES else None
+
+
+def _family_of(spec) -> str | None:
+    """The record's own ``family``, else that of the class its target names."""
+    if not isinstance(spec, dict):
+        return None
+    from ..forecaster import FAMILIES
+    if spec.get("family") in FAMILIES:
+        return spec["family"]
+    return class_family(spec["target"]) if isinstance(spec.get("target"), str) else None
 
 
 def _forecaster_of(record: dict, file: Path, lineno: int, messages: list) -> tuple[str, str, bool]:
@@ -180,7 +214,7 @@ def records_frame(records, messages: list | None = None,
         row = {
             "name": name, "run_id": run_id, "evaluation": str(rec.get("evaluation") or "unknown"),
             "system": rec["system"], "series": str(rec["series"]), "status": str(rec.get("status")),
-            "uses_system_name": uses_name, **_pretraining_of(rec),
+            "uses_system_name": uses_name, "family": _family_of(rec.get("forecaster")), **_pretraining_of(rec),
             "dt": _number(rec.get("dt")), "maximum_lyapunov": _number(rec.get("maximum_lyapunov")),
             "horizon_steps": _number(rec.get("horizon")),
             # protocol 2 keys; older records' pointwise VPTs are another rule: not read

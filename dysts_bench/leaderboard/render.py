@@ -70,6 +70,12 @@ def _labels(lb: Leaderboard) -> list[str]:
     return [f"{name} {FLAG}" if flag else str(name) for name, flag in zip(t.index, t["uses_system_name"])]
 
 
+def _family_column(lb: Leaderboard) -> Column:
+    return Column("family", [str(f) if isinstance(f, str) and f else "-" for f in lb.table["family"]],
+                  note="kind of method (Forecaster.family): baseline, statistical, ml, physics, deep, "
+                       "foundation", priority=3)
+
+
 def _num_column(header, values, spec=".3g", note="", priority=5) -> Column:
     values = [float(v) for v in values]
     return Column(header, [fmt(v, spec) for v in values], values, note, priority)
@@ -87,6 +93,7 @@ def summary_table(lb: Leaderboard) -> Table:
     t = lb.table
     cols = [Column("#", [str(i) for i in range(1, len(t) + 1)], list(range(1, len(t) + 1)), priority=3),
             Column("forecaster", _labels(lb), priority=0),
+            _family_column(lb),
             _num_column("mean rank (VPT, sMAPE)", t["mean_rank_vpt_smape"], ".2f",
                         "headline: mean over tasks of the rank by the running-sMAPE VPT (1 = best)", priority=1),
             _num_column("median VPT, λ (sMAPE)", t["median_vpt_smape"], ".3g",
@@ -136,6 +143,7 @@ def cost_table(lb: Leaderboard) -> Table:
     t = lb.table
     return Table("cost", "Cost", [
         Column("forecaster", _labels(lb), priority=0),
+        _family_column(lb),
         _num_column("median task s", t["median_task_seconds"], ".3g",
                     "wall time per task measured by the runner (fit + predict + process start)", priority=1),
         _num_column("median fit s", t["median_fit_seconds"], ".3g"),

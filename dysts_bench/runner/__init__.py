@@ -298,7 +298,9 @@ def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, 
         store = ResultStore(results_dir, run_id, fsync=fsync)
         forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
                              "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
-                             "run_id": run_id, "origin": origin, **pretrain_record}
+                             "run_id": run_id, "origin": origin,
+                             # the leaderboard's family column (not part of the run's identity)
+                             "family": fmeta.get("family"), **pretrain_record}
 
         # resume
         existing = {}

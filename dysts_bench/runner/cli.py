@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
 from .records import _display_target
 
@@ -145,16 +146,49 @@ def cmd_run(args):
         return 130
     for path in result.files:
         print(f"results: {path}")
+    from .console import print_failures
+    if print_failures(result.records):
+        print("dysts-bench: every task failed", file=sys.stderr)
+        return 1
     return 0
+
+
+def _describe_class(target: str) -> tuple:
+    """``(family, uni/multivariate, extra, installed)`` of a forecaster target (built-ins are
+    loaded; an entry point is not imported and shows "?")."""
+    from ..forecaster import forecaster_class, load_target, missing_requirements
+    try:
+        cls = forecaster_class(load_target(target))
+    except Exception as exc:  # a broken entry is listed, not fatal
+        return ("?", "?", "?", f"no ({type(exc).__name__})")
+    family = getattr(cls, "family", None) or "-"
+    multi = getattr(cls, "multivariate", None)
+    kind = "?" if multi is None else ("multivariate" if multi else "univariate")
+    extra = getattr(cls, "extra", "") or "-"
+    absent = missing_requirements(cls)
+    installed = "yes" if not absent else f"no: pip install 'dysts-bench[{extra}]'"
+    return family, kind, extra, installed
 
 
 def cmd_forecasters(args):
     from ..forecaster import available_forecasters, builtin_forecasters
     builtins = builtin_forecasters()
-    rows = [(name, "built-in" if name in builtins else "entry point", _display_target(target))
-            for name, target in sorted(available_forecasters().items())]
+    names = {}
+    for name, target in sorted(available_forecasters().items()):
+        names.setdefault(target, []).append(name)
+    rows = []
+    for target, aliases in names.items():
+        # a built-in is reachable by its name and its file stem: list it once, by name
+        stem = Path(target.rpartition(":")[0]).stem
+        name = next((a for a in aliases if a != stem), aliases[0])
+        source = "built-in" if name in builtins else "entry point"
+        details = _describe_class(target) if source == "built-in" else ("?", "?", "?", "?")
+        rows.append((name, source, *details, _display_target(target)))
+    rows.sort()
     from ..console import print_table
-    print_table(f"{len(rows)} forecasters", ["name", "source", "target"], rows, fold=(2,))
+    print_table(f"{len(rows)} forecasters", ["name", "source", "family", "variables", "extra", "installed",
+                                             "target"], rows, wide=getattr(args, "wide", False),
+                priority=(0, 2, 3, 5, 1, 4, 6), fold=(5, 6))
     return 0
 
 
@@ -212,6 +246,7 @@ def add_cli(subparsers):
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("forecasters", help="list the available forecasters")
+    p.add_argument("--wide", action="store_true", help="show every column whatever the terminal width")
     p.set_defaults(func=cmd_forecasters)
 
     from .rescore import add_rescore_cli

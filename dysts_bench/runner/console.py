@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import sys
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def summary_rows(records) -> list[tuple]:
             values = [v for v in values if v is not None]
             return f"{np.median(values):.4g}" if values else "-"
         def vpt_of(r, unit):
-            return ((r.get("vpt") or {}).get("smape") or {}).get(unit)
+            return ((r.get("vpt") or {}).get("smape_running") or {}).get(unit)
         vpt = [vpt_of(r, "lyapunov_times") for r in scored]
         vpt_unit = "λ"
         if all(v is None for v in vpt):
@@ -65,3 +66,29 @@ def print_summary(records, console=None):
     print_table("dysts-bench run", SUMMARY_COLUMNS, summary_rows(records), console=console, stderr=True,
                 priority=(0, 3, 6, 5, 4, 2, 1, 7, 8, 9), right=(2, 3, 5, 6, 7, 8, 9), fold=(4,),
                 hint="a wider terminal shows them")
+
+
+def _error_line(record) -> str:
+    """The one line that names a failure: the exception line of the traceback, else the status."""
+    text = str(record.get("error") or "").strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else record["status"]
+
+
+def failure_messages(records) -> list[tuple[int, str, str]]:
+    """``(count, status, message)`` of each distinct failure among unscored records, most
+    frequent first."""
+    counts = collections.Counter((r["status"], _error_line(r)) for r in records if r["status"] not in SCORED)
+    return [(n, status, message) for (status, message), n in counts.most_common()]
+
+
+def print_failures(records, file=None) -> bool:
+    """Print the distinct failure messages (to stderr); True when every task failed."""
+    file = file or sys.stderr
+    failures = failure_messages(records)
+    if failures:
+        total = sum(n for n, _, _ in failures)
+        print(f"dysts-bench: {total} of {len(records)} task(s) failed:", file=file)
+        for n, status, message in failures:
+            print(f"  {n} x {status}: {message[:500]}", file=file)
+    return bool(records) and all(r["status"] not in SCORED for r in records)
