@@ -70,6 +70,20 @@ def html_view(table, colors: dict | None = None) -> dict:
     return {"key": table.key, "title": table.title, "columns": columns, "rows": rows}
 
 
+def split_summary(table, keep: int = 4):
+    """The summary as two tables that each fit a 1400 px page: the headline columns
+    (priority <= ``keep``, the ones a narrow terminal keeps too) and the details (rank
+    and forecaster name repeated, then the rest)."""
+    from .render import Table
+    head = [c for c in table.columns if c.priority <= keep]
+    names = [c for c in table.columns if c.priority == 0 or c.header == "#"]
+    rest = [c for c in table.columns if c.priority > keep and c not in names]
+    if not rest:
+        return [table]
+    return [Table(table.key, table.title, head),
+            Table(f"{table.key}-details", f"{table.title}: details", names + rest)]
+
+
 def render_html(lb: Leaderboard, system_links=()) -> str:
     """A single self-contained page: inline CSS, a small inline script for sorting, inline
     SVG charts. ``system_links``: (name, relative href) of per-system pages to link."""
@@ -87,8 +101,8 @@ def render_html(lb: Leaderboard, system_links=()) -> str:
     qs = sorted(lb.horizons[metric]) if metric else []
     context = {
         "evaluation": lb.evaluation, "header": markdown_inline(" ".join(_header_lines(lb))),
-        "summary": html_view(all_tables[0], colors),
-        "other_tables": [html_view(t, colors) for t in all_tables[1:]],
+        "summary": html_view(split_summary(all_tables[0])[0], colors),
+        "other_tables": [html_view(t, colors) for t in split_summary(all_tables[0])[1:] + all_tables[1:]],
         "horizon_figures": horizon_figures,
         "panels": figures.panels_chart(lb, metric, style) if metric else "",
         "band": f"{qs[0]:.0%}–{qs[-1]:.0%}" if qs else "", "baseline": lb.baseline,
