@@ -34,12 +34,12 @@ class ALRNN(Forecaster):
     replaced by the context mean from that step on (``diverged_at_``).
 
     Cost: the default (CPU) configuration takes about 8 s per canonical task (context
-    1000, horizon 3700) on one core.  Full-size configuration for a GPU (the sizes of
-    Brenner et al. for low-dimensional flows)::
+    1000, horizon 3700) on one core.  Full-size configuration for a GPU (a larger
+    latent space, longer sequences, many more steps)::
 
-        dysts-bench run alrnn --param device='"cuda"' --param latent=50 --param relu=10 \\
+        dysts-bench run alrnn --param device=cuda --param latent=50 --param relu=10 \\
             --param iterations=5000 --param batch=128 --param sequence=200 \\
-            --param patience=20 --workers 1 --results results/alrnn_gpu
+            --param patience=20 --workers 1 --results results/gpu
 
     Parameters
     ----------

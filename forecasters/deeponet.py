@@ -32,9 +32,9 @@ class DeepONetFlowMap(Forecaster):
     Cost: the default (CPU) configuration takes about 8 s per canonical task (context
     1000, horizon 3700) on one core.  Full-size configuration for a GPU::
 
-        dysts-bench run deeponet --param device='"cuda"' --param width=256 --param basis=64 \\
+        dysts-bench run deeponet --param device=cuda --param width=256 --param basis=64 \\
             --param iterations=20000 --param batch=512 --param patience=20 \\
-            --workers 1 --results results/deeponet_gpu
+            --workers 1 --results results/gpu
 
     Parameters
     ----------

@@ -18,7 +18,9 @@ class NeuralODE(Forecaster):
 
     The context is standardised (z-scores per variable); time ``s`` is measured in
     samples, so every system is learned at the same scale.  ``f_theta`` is a ``depth``
-    hidden-layer tanh MLP of ``width`` units.  Each training step draws ``batch``
+    hidden-layer tanh MLP of ``width`` units whose outputs are multiplied by the
+    standard deviation of the one-sample increments of the context, so the network
+    learns numbers of order one.  Each training step draws ``batch``
     segments of ``segment`` samples from the context (less its validation tail),
     integrates each from its observed first state with fixed-step RK4 (one step per
     sample, ``torchdiffeq``), and minimises the mean squared error to the observed
@@ -34,9 +36,9 @@ class NeuralODE(Forecaster):
     Full-size configuration for a GPU (Gilpin 2023 trained neural ODEs on a GPU
     cluster)::
 
-        dysts-bench run neural_ode --param device='"cuda"' --param width=128 \\
+        dysts-bench run neural_ode --param device=cuda --param width=128 \\
             --param depth=3 --param iterations=5000 --param batch=256 \\
-            --param segment=20 --param patience=20 --workers 1 --results results/neural_ode_gpu
+            --param segment=20 --param patience=20 --workers 1 --results results/gpu
 
     Parameters
     ----------
@@ -81,7 +83,7 @@ class NeuralODE(Forecaster):
         "seed": [Interval(int, 0, None)], "device": DEVICE_CONSTRAINT,
     }
 
-    def __init__(self, width=32, depth=2, segment=10, batch=32, iterations=300, lr=3e-3,
+    def __init__(self, width=64, depth=2, segment=10, batch=128, iterations=300, lr=1e-2,
                  valid_fraction=0.2, valid_steps=50, eval_every=25, patience=6, margin=1.0,
                  seed=0, device="cpu"):
         self.width = width
@@ -112,8 +114,8 @@ class NeuralODE(Forecaster):
         import torch
         from torchdiffeq import odeint
         t = torch.arange(steps + 1, dtype=z0.dtype, device=z0.device)
-        net = self.net_
-        return odeint(lambda s, z: net(z), z0, t, method="rk4")
+        net, scale = self.net_, self.scale_
+        return odeint(lambda s, z: scale * net(z), z0, t, method="rk4")
 
     def _fit(self, context, *, dt, info):
         import torch
@@ -124,6 +126,8 @@ class NeuralODE(Forecaster):
         L, V = int(self.segment), int(self.valid_steps)
         train, tail = T.split_tail(z, self.valid_fraction, max(L + 1, 2))
         self.net_ = self._field(z.shape[1]).to(device)
+        step_sd = np.diff(train, axis=0).std(axis=0)  # the network outputs O(1) numbers
+        self.scale_ = T.as_tensor(np.where(step_sd > 0, step_sd, 1.0), device)
         data = T.as_tensor(z, device)
         offsets = torch.arange(L + 1, device=device)
         n_starts = len(train) - L
@@ -141,6 +145,7 @@ class NeuralODE(Forecaster):
 
         self.training_ = T.train(self.net_, loss_fn, valid_fn, iterations=int(self.iterations), lr=self.lr,
                                  eval_every=int(self.eval_every), patience=int(self.patience))
+        self.scale_ = self.scale_.cpu()
         self.net_.cpu()  # forecasts (and pickles) on the CPU, where the result is compared
         self.z_last_ = z[-1].copy()
         self.lo_, self.hi_ = guard_box(z, self.margin)
