@@ -83,7 +83,7 @@ class ALRNN(Forecaster):
         "seed": [Interval(int, 0, None)], "device": DEVICE_CONSTRAINT,
     }
 
-    def __init__(self, latent=30, relu=10, alpha=0.1, sequence=100, batch=16, iterations=250, lr=1e-2,
+    def __init__(self, latent=50, relu=20, alpha=0.1, sequence=100, batch=16, iterations=250, lr=1e-2,
                  valid_fraction=0.2, valid_steps=50, eval_every=25, patience=6, margin=1.0,
                  seed=0, device="cpu"):
         self.latent = latent
