@@ -34,7 +34,18 @@ def build(name, **params):
 
 @pytest.fixture(autouse=True)
 def one_thread(monkeypatch):
+    """One thread; torch's process-wide settings (made by fits) restored afterwards, so
+    they do not leak into other tests of the session."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
 
 
 @pytest.fixture(scope="module")
