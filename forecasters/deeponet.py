@@ -29,8 +29,10 @@ class DeepONetFlowMap(Forecaster):
     repeat.  A forecast leaving the context's bounding box widened by ``margin`` ranges
     is replaced by the context mean from that step on (``diverged_at_``).
 
-    Cost: the default (CPU) configuration takes about 8 s per canonical task (context
-    1000, horizon 3700) on one core.  Full-size configuration for a GPU::
+    Cost (measured through ``dysts-bench run``, one thread, on the 2-core development
+    machine under load): the default CPU configuration takes 4 to 7 CPU-seconds per
+    canonical task (context 1000, horizon 3700; early stopping often ends training
+    sooner) on Lorenz, Rossler, Thomas and the 10-dimensional MackeyGlass.  Full-size configuration for a GPU::
 
         dysts-bench run deeponet --param device=cuda --param width=256 --param basis=64 \\
             --param iterations=20000 --param batch=512 --param patience=20 \\

@@ -31,9 +31,11 @@ class NeuralODE(Forecaster):
     by ``margin`` ranges is replaced by the context mean from that step on
     (``diverged_at_``).
 
-    Cost: the default (CPU) configuration takes about 8 s per canonical task (context
-    1000, horizon 3700) on one core; see the module's README entry for the measurement.
-    Full-size configuration for a GPU (Gilpin 2023 trained neural ODEs on a GPU
+    Cost (measured through ``dysts-bench run``, one thread, on the 2-core development
+    machine under load): the default CPU configuration takes about 8 CPU-seconds per
+    canonical task (context 1000, horizon 3700: fit about 6 s, forecast about 1 s, plus
+    the task process) on Lorenz, Rossler, Thomas and the 10-dimensional MackeyGlass;
+    the 402 canonical tasks fit in about an hour on one core.  Full-size configuration for a GPU (Gilpin 2023 trained neural ODEs on a GPU
     cluster)::
 
         dysts-bench run neural_ode --param device=cuda --param width=128 \\
@@ -83,7 +85,7 @@ class NeuralODE(Forecaster):
         "seed": [Interval(int, 0, None)], "device": DEVICE_CONSTRAINT,
     }
 
-    def __init__(self, width=64, depth=2, segment=10, batch=128, iterations=300, lr=1e-2,
+    def __init__(self, width=64, depth=2, segment=10, batch=128, iterations=270, lr=1e-2,
                  valid_fraction=0.2, valid_steps=50, eval_every=25, patience=6, margin=1.0,
                  seed=0, device="cpu"):
         self.width = width
