@@ -10,6 +10,7 @@ job in a task process: forked from the host (:func:`_child_main`) or, with
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import pickle
@@ -137,6 +138,11 @@ def _load_guarded(init, guard):
     """Import the forecaster under the data guard; then, unless it declares
     ``uses_system_name``, also shut it off from the equations (registry, integrators)."""
     cls = forecaster_class(load_target(init["target"]))
+    for name in getattr(cls, "requires", ()) or ():  # heavy imports (torch: ~2 CPU-s) once per
+        try:                                          # host, not once per forked task
+            importlib.import_module(name)
+        except ImportError:
+            pass  # constructing the forecaster then raises MissingRequirementError
     if not declares_system_name(cls):
         guard.tighten(init["block_unless_system_name"], init["protect_unless_system_name"])
     elif os.environ.get("DYSTS_BENCH_SANDBOX_SCRATCH"):

@@ -1,0 +1,120 @@
+"""Torch plumbing shared by the trained neural forecasters (neural ODE, AL-RNN, DeepONet):
+device choice, seeding and determinism, thread count, and a training loop with early
+stopping on a validation tail.
+
+Importing this module does not import torch (each function does), so a forecaster file
+can take :data:`DEVICE_CONSTRAINT` from it at class creation without torch installed.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import numpy as np
+
+from .constraints import Check
+from .preprocessing import inside
+
+#: The accepted values of a forecaster's ``device`` parameter.
+DEVICE_CONSTRAINT = [Check(lambda v: isinstance(v, str) and (v in ("cpu", "auto") or v.startswith("cuda")),
+                           "'cpu', 'auto' or 'cuda[:N]'")]
+
+
+def resolve_device(device: str):
+    """``"auto"``: the first GPU if torch sees one, else the CPU; otherwise as given
+    (a clear error if a GPU is asked for and none is available)."""
+    import torch
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but torch sees no GPU; use device='cpu'")
+    return torch.device(device)
+
+
+def configure(seed: int, device):
+    """Seed everything a fit draws from, make the kernels deterministic, and use the
+    runner's thread count (``OMP_NUM_THREADS``, set from ``--threads``; 1 if unset).
+
+    Returns a CPU generator for the fit's own draws (initial weights, batches), so a
+    fit does not depend on what ran before it in the process."""
+    import torch
+    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1") or 1)))
+    if device.type == "cuda":  # cuBLAS needs this for deterministic matrix products
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(int(seed))  # the initial weights of torch.nn layers
+    return torch.Generator().manual_seed(int(seed))
+
+
+def as_tensor(x: np.ndarray, device):
+    """A float32 tensor on ``device`` (the networks train in single precision)."""
+    import torch
+    return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32, device=device)
+
+
+def split_tail(z: np.ndarray, valid_fraction: float, min_valid: int):
+    """``(train, tail_start)``: the context without its last ``valid_fraction`` (at least
+    ``min_valid`` samples), which early stopping scores free-running forecasts on."""
+    n_valid = max(int(min_valid), int(round(valid_fraction * len(z))))
+    if len(z) - n_valid < 2 * min_valid:
+        raise ValueError(f"context of {len(z)} samples is too short for a validation tail of "
+                         f"{n_valid} samples (lower valid_fraction or the model's window)")
+    return z[:len(z) - n_valid], len(z) - n_valid
+
+
+def train(module, loss_fn, valid_fn, *, iterations: int, lr: float,
+          eval_every: int, patience: int) -> dict:
+    """Adam on ``loss_fn(step) -> scalar tensor`` for at most ``iterations`` steps.
+
+    Every ``eval_every`` steps ``valid_fn() -> float`` scores the model (under no_grad);
+    training stops after ``patience`` evaluations without improvement, and the module is
+    left with the weights of the best evaluation (Prechelt 1998, *Early stopping -- but
+    when?*, in Neural Networks: Tricks of the Trade).  Returns a summary: iterations run,
+    best iteration and score."""
+    import torch
+    opt = torch.optim.Adam(module.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, iterations), eta_min=lr / 10)
+    best, best_state, best_step, bad, step = np.inf, copy.deepcopy(module.state_dict()), 0, 0, 0
+    for step in range(1, iterations + 1):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(step)
+        if not torch.isfinite(loss):
+            break  # a diverged step: keep the best weights so far
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(module.parameters(), 10.0)
+        opt.step()
+        sched.step()
+        if step % eval_every and step != iterations:
+            continue
+        with torch.no_grad():
+            score = float(valid_fn())
+        if np.isfinite(score) and score < best:
+            best, best_state, best_step, bad = score, copy.deepcopy(module.state_dict()), step, 0
+        else:
+            bad += 1
+            if bad >= patience:
+                break
+    module.load_state_dict(best_state)
+    return {"iterations": step, "best_iteration": best_step, "valid_mse": best}
+
+
+def valid_starts(tail_start: int, n: int, steps: int, count: int) -> np.ndarray:
+    """``count`` evenly spaced start indices ``s`` such that a ``steps``-step forecast
+    from sample ``s`` lands in the tail (``s + 1 >= tail_start``) and inside the context."""
+    first, last = tail_start - 1, n - 1 - steps
+    if last < first:
+        return np.array([max(0, last)])
+    return np.unique(np.linspace(first, last, count).round().astype(int))
+
+
+def guard_path(path: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """``(path, diverged_at)``: a forecast in standardised units whose states from the
+    first one outside the guard box (or non-finite) on are set to 0, the context mean
+    (see :func:`dysts_bench.forecaster.guard_box`); ``diverged_at`` is that step or None."""
+    for t, state in enumerate(path):
+        if not inside(state, lo, hi):
+            path = path.copy()
+            path[t:] = 0.0
+            return path, t
+    return path, None
