@@ -395,6 +395,12 @@ def iter_tasks(split="test", systems=None, root=None, fresh_seed=None, context_l
         yield from _tasks_from_block(block, context_length, evaluation)
 
 
+def _fresh_threads(n_systems: int) -> int:
+    """Threads for fresh draws: one per core (at most one per system)."""
+    import os
+    return max(1, min(n_systems, os.cpu_count() or 1))
+
+
 def _simulate_fresh(names, config, kind, seed):
     """Yield ``(name, Generated or the SkipSystem/IntegrationError it raised)`` in the
     order of ``names``, simulated on a thread per core.
@@ -404,7 +410,6 @@ def _simulate_fresh(names, config, kind, seed):
     compile (or load from the disk cache) once. A line on stderr says at once what the
     wait is for.
     """
-    import os
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
@@ -418,7 +423,7 @@ def _simulate_fresh(names, config, kind, seed):
 
     if not names:
         return
-    threads = max(1, min(len(names), os.cpu_count() or 1))
+    threads = _fresh_threads(len(names))
     print(f"dysts-bench: integrating fresh initial conditions (seed {seed}) of "
           f"{len(names)} system(s) on {threads} thread(s) ...", file=sys.stderr, flush=True)
     yield names[0], one(names[0])
