@@ -34,7 +34,7 @@ _M3 = types.float64[:, :, ::1]
 _STATS = types.UniTuple(types.int64, 4)
 
 #: Rough cold-compile times (seconds, one core of a 2020s laptop) for the compile notices.
-LOOP_SECONDS = 3
+LOOP_SECONDS = 2
 BATCH_SECONDS = 6
 
 #: Signatures of the step functions :mod:`.specialise` generates for each tableau.
