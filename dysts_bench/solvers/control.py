@@ -1,5 +1,7 @@
 """Step-size control shared by every adaptive method: error norms, the step factor and
-the starting step. Pure compiled functions on small vectors."""
+the starting step. Pure compiled functions on small vectors, inlined into the loops at
+numba's IR level (``inline="always"``): compiled as functions of their own they added about
+a third to the first compile of a loop, for no speed."""
 
 import math
 
