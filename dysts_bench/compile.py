@@ -27,6 +27,7 @@ from numba import types
 
 from . import expressions as ex
 from .atomic import atomic_write
+from .jit import compiling
 from .registry import System, get_system
 
 #: ``rhs(t, y, p, out)``: writes dy/dt at time t, state y, parameters p into out.
@@ -161,6 +162,12 @@ from dysts_bench.compile import {sig}
 """
 
 
+def compile_seconds(source: str) -> float:
+    """Rough cold-compile time of generated ``source`` (seconds, for the compile notice):
+    numba's fixed cost per module plus a rate measured on the DOP853 step functions."""
+    return 0.2 + len(source) / 3000
+
+
 def load_generated_module(prefix: str, source: str, *, what: str):
     """Import generated ``source`` as a module whose file lives in the cache directory.
 
@@ -189,7 +196,8 @@ def load_generated_module(prefix: str, source: str, *, what: str):
     try:
         # Run the source generated here, not the file's current bytes: a file swapped after
         # the check above only changes numba's cache key (it hashes the file), never the code.
-        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our own text
+        with compiling(what, compile_seconds(source)):
+            exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our own text
     except Exception as exc:
         del sys.modules[modname]
         raise RuntimeError(f"compiling {what} failed ({type(exc).__name__}: {exc}); "

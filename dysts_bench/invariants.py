@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 
 from .compile import RHS_SIG, compile_system, compile_tangent
+from .jit import njit_on_first_use
 from .fractal import gp_dimension
 from .registry import get_system
 from .solvers import DOP853, IntegrationError, integrate
@@ -24,9 +25,11 @@ _V = types.float64[::1]
 
 
 # ---------------------------------------------------------------- Lyapunov spectrum
-@njit(types.int64(types.FunctionType(RHS_SIG), _V, _V, types.int64, types.int64, types.float64,
-                  types.int64, types.float64, types.float64, *METHOD_TYPES, types.float64[:, ::1]),
-      cache=True, nogil=True)
+@njit_on_first_use(
+    types.int64(types.FunctionType(RHS_SIG), _V, _V, types.int64, types.int64,
+        types.float64, types.int64, types.float64, types.float64, *METHOD_TYPES,
+        types.float64[:, ::1]),
+    what="the Lyapunov-spectrum loop", seconds=3, cache=True, nogil=True)
 def _benettin(f_tangent, p, Y0, n, k, interval, n_intervals, rtol, atol,
               step, error, dense, interpolate, n_stages, n_main, n_coef, error_order, block_sums):
     """Integrate state + k tangent vectors, re-orthonormalising them by QR every

@@ -13,17 +13,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 
 from .compile import JAC_SIG, RHS_SIG, CompiledSystem, compile_system
+from .jit import njit_on_first_use
 from .registry import get_system
 
 _V = types.float64[::1]
 _M = types.float64[:, ::1]
 
 
-@njit(types.int64(types.FunctionType(RHS_SIG), _V, _V, types.int64, types.int64, _M),
-      cache=True, nogil=True)
+@njit_on_first_use(
+    types.int64(types.FunctionType(RHS_SIG), _V, _V, types.int64, types.int64, _M),
+    what="the map iteration loop", seconds=1, cache=True, nogil=True)
 def _iterate(step, p, y0, skip, stride, out):
     """Iterate ``skip`` times, then record every ``stride``-th state into ``out`` (n, dim).
     Returns the number of rows written before the orbit left the finite numbers."""
@@ -44,8 +46,10 @@ def _iterate(step, p, y0, skip, stride, out):
     return out.shape[0]
 
 
-@njit(types.int64(types.FunctionType(RHS_SIG), types.FunctionType(JAC_SIG), _V, _V,
-                  types.int64, _M), cache=True, nogil=True)
+@njit_on_first_use(
+    types.int64(types.FunctionType(RHS_SIG), types.FunctionType(JAC_SIG), _V, _V,
+        types.int64, _M),
+    what="the map Lyapunov loop", seconds=2, cache=True, nogil=True)
 def _qr_exponents(step, jac, p, y0, n_steps, block_sums):
     """Carry an orthonormal frame with the Jacobian along the orbit, QR-factorising after
     every step; accumulate log |R_ii| into ``block_sums`` (n_blocks, dim). Returns the

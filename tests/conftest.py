@@ -6,6 +6,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+# One compile cache for the whole run, the pytest process and every process it starts
+# (workers, CLI subprocesses): each system compiles at most once per run, and a fresh clone
+# never reuses compiles from the user's ~/.cache. It lives in the checkout (.cache/ is
+# git-ignored), so the next run starts warm. Tests that need an empty cache set their own.
+os.environ.setdefault("DYSTS_BENCH_CACHE_DIR", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "dysts-bench-tests"))
+
 import pytest  # noqa: E402
 
 from dysts_bench.registry import parse_entry  # noqa: E402

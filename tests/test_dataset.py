@@ -353,6 +353,21 @@ def test_iter_tasks_and_train(ref):
     assert info["split"] == "train"
 
 
+def test_fresh_draws_in_threads_equal_one_by_one(ref, capsys):
+    """Fresh draws run on a thread per core; the tasks, their order and values are those
+    of simulating the systems one after another."""
+    from dysts_bench.dataset.protocol import simulate
+    fresh = list(iter_tasks(root=ref, fresh_seed=5, context_length=200))
+    assert "integrating fresh initial conditions (seed 5) of 4 system(s)" in capsys.readouterr().err
+    assert [(t.system, t.series) for t in fresh] == [(n, k) for n in sorted(SYSTEMS) for k in range(3)]
+    for name in SYSTEMS:
+        block = simulate(name, SMALL, splits=("test",), fresh_seed=5).blocks[("test", "none")]
+        got = np.stack([np.concatenate([t.context, t.future]) for t in fresh if t.system == name])
+        np.testing.assert_array_equal(got, block.values)
+    first = next(iter_tasks(root=ref, fresh_seed=5, context_length=200))  # stopping early does not hang
+    np.testing.assert_array_equal(first.future, fresh[0].future)
+
+
 def test_darts_missing_gives_install_hint(ref, monkeypatch):
     monkeypatch.setitem(sys.modules, "darts", None)
     with pytest.raises(ImportError, match="pip install darts"):

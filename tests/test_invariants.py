@@ -28,6 +28,7 @@ def _short_window_systems():
     return [n for n in list_systems() if not get_system(n).delay]
 
 
+@pytest.mark.slow  # a tangent integration for every ODE system
 @pytest.mark.parametrize("name", _short_window_systems())
 def test_spectrum_sum_equals_trace_average_on_the_same_trajectory(name):
     """Liouville: sum of exponents * T = integral of tr J along the same orbit. A window of

@@ -54,6 +54,7 @@ def _sample_states(system, n=12, seed=0):
     return rows * (1 + 0.01 * rng.standard_normal(rows.shape)), rng.uniform(0, 10, n)
 
 
+@pytest.mark.slow  # a sweep over every ODE system
 @pytest.mark.parametrize("name", ODE_SYSTEMS)
 def test_system_integrates_and_is_chaotic_looking(name):
     system = get_system(name)
@@ -66,6 +67,7 @@ def test_system_integrates_and_is_chaotic_looking(name):
     assert np.max(second.std(axis=0) / (np.abs(second).mean(axis=0) + 1e-12)) > 1e-4
 
 
+@pytest.mark.slow  # a sweep over every ODE system
 @pytest.mark.parametrize("name", ODE_SYSTEMS)
 def test_compiled_rhs_and_jacobian_match_independent_evaluations(name):
     system = get_system(name)
@@ -86,6 +88,7 @@ def test_compiled_rhs_and_jacobian_match_independent_evaluations(name):
         np.testing.assert_allclose(J, fd, rtol=1e-5, atol=1e-5 * scale)
 
 
+@pytest.mark.slow  # a sweep over every ODE system
 @pytest.mark.parametrize("name", ODE_SYSTEMS)
 def test_rhs_matches_reference_package(name):
     """Where dysts 0.96 is installed, our right-hand side equals its right-hand side at

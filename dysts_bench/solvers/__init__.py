@@ -17,10 +17,12 @@ import numpy as np
 
 from .dop853 import DOP853
 from .dopri5 import DOPRI5
-from .erk import STATUS_TEXT, SUCCESS, integrate_erk, integrate_erk_batch
+from ..jit import compiling
+from .erk import (BATCH_SECONDS, LOOP_SECONDS, STATUS_TEXT, SUCCESS, integrate_erk,
+                  integrate_erk_batch)
 from .inputs import check_inputs
-from .rosenbrock23 import integrate_rosenbrock23
-from .specialise import compile_tableau
+from .rosenbrock23 import ROSENBROCK_SECONDS, integrate_rosenbrock23
+from .specialise import compile_tableau, tableau_seconds
 
 EXPLICIT = {"dop853": DOP853, "dopri5": DOPRI5}
 METHODS = (*EXPLICIT, "rosenbrock23")
@@ -72,8 +74,28 @@ def integrate(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-12, ato
     args = (float(rtol), float(atol), float(first_step), int(max_steps))
 
     if method in EXPLICIT:
-        tab = compile_tableau(EXPLICIT[method]).loop_args
-        if y0.ndim == 2:
+        return _integrate_explicit(compiled, y0, t_eval, t0, method, args, check)
+    if method == "rosenbrock23":
+        rows = y0 if y0.ndim == 2 else y0[None]
+        out = np.empty((rows.shape[0], t_eval.size, dim))
+        with compiling("the rosenbrock23 integrator", ROSENBROCK_SECONDS):
+            stats = [IntegrationStats(*integrate_rosenbrock23(
+                compiled.rhs, compiled.jac, compiled.params, t0, np.ascontiguousarray(row),
+                t_eval, *args, out[i])) for i, row in enumerate(rows)]
+        if y0.ndim == 1:
+            out, stats = out[0], stats[0]
+        return _checked(compiled, method, out, stats, check)
+    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+
+
+def _integrate_explicit(compiled, y0, t_eval, t0, method, args, check):
+    """The explicit methods: one compiled loop, or its parallel batch for 2-D ``y0``."""
+    tableau, dim = EXPLICIT[method], compiled.dim
+    batch = y0.ndim == 2
+    seconds = tableau_seconds(tableau) + (BATCH_SECONDS if batch else LOOP_SECONDS)
+    with compiling(f"the {method} integrator", seconds):
+        tab = compile_tableau(tableau).loop_args
+        if batch:
             out = np.empty((y0.shape[0], t_eval.size, dim))
             raw = np.zeros((y0.shape[0], 4), dtype=np.int64)
             integrate_erk_batch(compiled.rhs, compiled.params, t0, y0, t_eval, *args, *tab,
@@ -83,17 +105,11 @@ def integrate(compiled, y0, t_eval, *, t0=None, method="dop853", rtol=1e-12, ato
             out = np.empty((t_eval.size, dim))
             stats = IntegrationStats(*integrate_erk(
                 compiled.rhs, compiled.params, t0, y0, t_eval, *args, *tab, out))
-    elif method == "rosenbrock23":
-        rows = y0 if y0.ndim == 2 else y0[None]
-        out = np.empty((rows.shape[0], t_eval.size, dim))
-        stats = [IntegrationStats(*integrate_rosenbrock23(
-            compiled.rhs, compiled.jac, compiled.params, t0, np.ascontiguousarray(row),
-            t_eval, *args, out[i])) for i, row in enumerate(rows)]
-        if y0.ndim == 1:
-            out, stats = out[0], stats[0]
-    else:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    return _checked(compiled, method, out, stats, check)
 
+
+def _checked(compiled, method, out, stats, check):
+    """``(out, stats)``, or :class:`IntegrationError` for the first failed trajectory."""
     if check:
         for i, st in enumerate(stats if isinstance(stats, list) else [stats]):
             if st.status != SUCCESS:

@@ -72,6 +72,7 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import DDE_SIG, CompiledSystem, compile_system
+from ..jit import njit_on_first_use
 from .control import (budget_status, error_scale, samples_at_start, starting_step, step_factor,
                       trial_step)
 from .dop853 import DOP853
@@ -156,10 +157,10 @@ def _initial_step_dde(f, t0, y0, f0, p, tau, rtol, atol, exponent, ytmp, ftmp):
 
 
 # ----------------------------------------------------------------------- time loop
-@njit(_STATS(_F, _V, types.float64, types.float64, _V, _V, types.float64, types.float64,
-             types.float64, types.int64, types.int64, _M, _V, _V, _V, _V, _M, types.int64,
-             _M),
-      cache=True, nogil=True)
+@njit_on_first_use(
+    _STATS(_F, _V, types.float64, types.float64, _V, _V, types.float64, types.float64,
+        types.float64, types.int64, types.int64, _M, _V, _V, _V, _V, _M, types.int64, _M),
+    what="the delay-equation integrator", seconds=10, cache=True, nogil=True)
 def integrate_dde(f, p, tau, t0, y0, t_eval, rtol, atol, first_step, max_steps, n_breaks,
                   A, c, b, e5, e3, dense, error_order, out):
     """Integrate dy/dt = f(t, y(t), y(t - tau), p) from the constant history y = y0 on
@@ -442,8 +443,9 @@ def delay_trajectory(compiled, t_eval, *, ic=None, t0=0.0, method="dop853", rtol
 
 
 # ------------------------------------------------------ stochastic delay equations
-@njit(types.int64(_F, _V, types.float64, _V, _M, _V, _V, types.int64, types.int64, _M, _M),
-      cache=True, nogil=True)
+@njit_on_first_use(
+    types.int64(_F, _V, types.float64, _V, _M, _V, _V, types.int64, types.int64, _M, _M),
+    what="the stochastic delay integrator", seconds=2, cache=True, nogil=True)
 def integrate_sdde_loop(f, p, tau, hist_t, hist_y, t_eval, sigma, first_substeps, substeps,
                         xi, out):
     """Euler–Maruyama for ``dy = f(t, y(t), y(t - tau)) dt + diag(sigma) dW``.

@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from ..compile import RHS_SIG
+from ..jit import njit_on_first_use
 from .control import (MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, SUCCESS, budget_status, initial_step, rms_norm,
                       samples_at_start, step_factor)
 STATUS_TEXT = {SUCCESS: "success", MAX_STEPS: "step budget exhausted",
@@ -31,6 +32,10 @@ _V = types.float64[::1]
 _M = types.float64[:, ::1]
 _M3 = types.float64[:, :, ::1]
 _STATS = types.UniTuple(types.int64, 4)
+
+#: Rough cold-compile times (seconds, one core of a 2020s laptop) for the compile notices.
+LOOP_SECONDS = 2
+BATCH_SECONDS = 6
 
 #: Signatures of the step functions :mod:`.specialise` generates for each tableau.
 STEP_SIG = types.void(_F, types.float64, _V, types.float64, _V, _M, _V, _V, _V)
@@ -133,8 +138,10 @@ def dense_eval(y, F, theta, out):
         out[m] = y[m] + theta * g
 
 
-@njit(_STATS(_F, _V, types.float64, _V, _V, types.float64, types.float64, types.float64,
-             types.int64, *METHOD_TYPES, _M), cache=True, nogil=True)
+@njit_on_first_use(
+    _STATS(_F, _V, types.float64, _V, _V, types.float64, types.float64, types.float64,
+           types.int64, *METHOD_TYPES, _M),
+    what="the explicit Runge-Kutta loop", seconds=LOOP_SECONDS, cache=True, nogil=True)
 def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
                   step, error, dense, interpolate, n_stages, n_main, n_coef, error_order, out):
     """Integrate dy/dt = f(t, y, p) from (t0, y0) and write y(t_eval) into ``out``.
@@ -213,9 +220,10 @@ def integrate_erk(f, p, t0, y0, t_eval, rtol, atol, first_step, max_steps,
     return (SUCCESS, n_steps, n_rejected, n_fev)
 
 
-@njit(types.void(_F, _V, types.float64, _M, _V, types.float64, types.float64, types.float64,
-                 types.int64, *METHOD_TYPES, _M3, types.int64[:, ::1]),
-      cache=True, parallel=True)
+@njit_on_first_use(
+    types.void(_F, _V, types.float64, _M, _V, types.float64, types.float64, types.float64,
+               types.int64, *METHOD_TYPES, _M3, types.int64[:, ::1]),
+    what="the parallel batch integrator", seconds=BATCH_SECONDS, cache=True, parallel=True)
 def integrate_erk_batch(f, p, t0, Y0, t_eval, rtol, atol, first_step, max_steps,
                         step, error, dense, interpolate, n_stages, n_main, n_coef, error_order,
                         out, stats):

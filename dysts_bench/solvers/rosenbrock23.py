@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import JAC_SIG, RHS_SIG
+from ..jit import njit_on_first_use
 from .control import (NON_FINITE, SUCCESS, budget_status, error_scale, initial_step, rms_norm, samples_at_start,
                       step_factor)
 
@@ -26,6 +27,10 @@ ERROR_ORDER = 2
 
 _V = types.float64[::1]
 _M = types.float64[:, ::1]
+
+
+#: Rough cold-compile time in seconds (for the compile notice).
+ROSENBROCK_SECONDS = 4
 
 
 @njit(cache=True, nogil=True)
@@ -68,10 +73,11 @@ def lu_solve(W, piv, x):
         x[i] /= W[i, i]
 
 
-@njit(types.UniTuple(types.int64, 4)(
-        types.FunctionType(RHS_SIG), types.FunctionType(JAC_SIG), _V, types.float64, _V, _V,
-        types.float64, types.float64, types.float64, types.int64, _M),
-      cache=True, nogil=True)
+@njit_on_first_use(
+    types.UniTuple(types.int64, 4)(types.FunctionType(RHS_SIG), types.FunctionType(JAC_SIG),
+        _V, types.float64, _V, _V, types.float64, types.float64, types.float64, types.int64,
+        _M),
+    what="the Rosenbrock integrator", seconds=ROSENBROCK_SECONDS, cache=True, nogil=True)
 def integrate_rosenbrock23(f, jac, p, t0, y0, t_eval, rtol, atol, first_step, max_steps, out):
     """Integrate a (possibly stiff) system; same contract as ``integrate_erk``."""
     n = y0.size

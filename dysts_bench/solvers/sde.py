@@ -33,9 +33,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 
 from ..compile import RHS_SIG
+from ..jit import njit_on_first_use
 from .control import NON_FINITE, SUCCESS  # the status codes of every integration loop
 from .inputs import check_inputs
 
@@ -44,8 +45,9 @@ _V = types.float64[::1]
 _M = types.float64[:, ::1]
 
 
-@njit(types.int64(_F, _V, types.float64, _V, _V, _V, types.int64, _M, _M),
-      cache=True, nogil=True)
+@njit_on_first_use(
+    types.int64(_F, _V, types.float64, _V, _V, _V, types.int64, _M, _M),
+    what="the stochastic integrator", seconds=2, cache=True, nogil=True)
 def integrate_sde_loop(f, p, t0, y0, t_eval, sigma, substeps, xi, out):
     """Integrate from ``(t0, y0)`` and write ``y(t_eval)`` into ``out`` (n_out, dim).
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench_integrator", "bench_scaling", "bench_registry", "bench_invariants", "bench_metrics", "bench_dataset", "bench_runner",
-           "bench_ridge"]
+           "bench_ridge", "bench_firstuse"]
 
 
 def machine() -> str:
