@@ -366,7 +366,7 @@ def annotate_delay_system(system, cfg, n_nodes=24, k=6) -> dict:
     approximation (:func:`delay_as_ode`); the Kaplan-Yorke dimension is a lower bound
     when the ``k`` exponents still sum to a positive number."""
     from dataclasses import replace as _replace  # a System with another period
-    from .solvers.delay import integrate_delay
+    from .solvers.dde import integrate_delay
     compiled = compile_system(system)
     # The published period is kept: delay systems have broadband spectra whose highest
     # peak lies at 10-50x the delay (Ikeda: ~60-160 time units against a delay of 2), and
@@ -632,7 +632,7 @@ def delay_as_ode(system, n_nodes=24, history=None):
 
     defs, eqs = system.trees
     if history is None:
-        from .solvers.delay import integrate_delay
+        from .solvers.dde import integrate_delay
         compiled = compile_system(system)
         t_end = 20 * tau
         y, _ = integrate_delay(compiled, system.initial_condition, np.sort(t_end + theta))
@@ -672,7 +672,7 @@ def delay_max_lyapunov_direct(system, *, n_pairs=12, separation=1e-9, horizon_pe
     Returns dict with ``maximum_lyapunov``, ``stderr`` (spread of the per-pair slopes over
     sqrt(n_pairs)) and ``settings``.
     """
-    from .solvers.delay import delay_trajectory
+    from .solvers.embedding import delay_trajectory
     system = get_system(system)
     compiled = compile_system(system)
     period = system.period

@@ -59,7 +59,7 @@ Noise (variants ``none``, ``measurement``, ``dynamical``)
     neighbourhood (the observed range widened by its width on both sides) is redrawn
     with the next seed (``attempt`` in the metadata), at most 5 times; after that the
     system has no dynamical-noise variant (recorded in the manifest). Delay systems:
-    Euler–Maruyama (:func:`dysts_bench.solvers.delay.integrate_sdde`) on the same step,
+    Euler–Maruyama (:func:`dysts_bench.solvers.sdde.integrate_sdde`) on the same step,
     noise on the scalar state, scaled by its attractor standard deviation; a test series
     starts from the reference orbit's history (its samples over the last delay, linearly
     interpolated), the train series from the constant history at ``t = 0``.
@@ -471,7 +471,7 @@ class _Simulation:
         self.t_pool = self.grid(0.0, c.pool_length) + self.t_start
         y0 = np.asarray(self.spec.initial_condition, dtype=np.float64)
         if self.delay:
-            from ..solvers.delay import embedding_lag_samples
+            from ..solvers.embedding import embedding_lag_samples
             self.E = int(self.spec.embedding)
             self.lag = embedding_lag_samples(self.delay_time(), self.step, self.E)
             self.lead = (self.E - 1) * self.lag
@@ -498,13 +498,13 @@ class _Simulation:
         self.lyap_samples = lyapunov_time_samples(self.spec, c.pts_per_period)
 
     def delay_time(self) -> float:
-        from ..solvers.delay import delay_of
+        from ..solvers.dde import delay_of
         return float(delay_of(self.compiled))
 
     def delay_series(self, history, first, stop):
         """Scalar (not embedded) delay orbit at sample indices ``first .. stop - 1`` of the
         grid ``t_start + dt * i``, from the constant history ``history`` on ``t <= 0``."""
-        from ..solvers.delay import delay_series
+        from ..solvers.dde import delay_series
         c = self.config
         t = self.t_start + self.step * np.arange(first, stop)
         return delay_series(self.compiled, t, ic=history, method=self.method, rtol=c.rtol,
@@ -606,7 +606,7 @@ class _Simulation:
         """One dynamical-noise delay series: scalar (lead + length, d), Euler–Maruyama from
         the clean history (train: the constant history from t = 0; test: the reference
         orbit's samples over the last delay before the start, linearly interpolated)."""
-        from ..solvers.delay import integrate_sdde
+        from ..solvers.sdde import integrate_sdde
         c = self.config
         length = c.length(split)
         h = self.step / substeps
