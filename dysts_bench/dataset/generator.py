@@ -1,6 +1,6 @@
 """Generate a dataset: one task per system, locally or on Dask, resumable.
 
-Each task integrates one system (:func:`~dysts_bench.dataset.protocol.simulate`) and
+Each task integrates one system (:func:`~dysts_bench.dataset.simulation.simulate`) and
 writes its files atomically (temporary file, then ``os.replace``); the parent process
 alone updates ``_manifest.json``, atomically, after every finished system. A rerun skips
 every system whose manifest record matches the current registry entry and generator
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .protocol import (CANONICAL, GENERATOR_VERSION, NOISE_KINDS, SPLITS,
                        TARGET_LYAPUNOV_TIMES, CanonicalConfig, SkipSystem, horizon_check,
-                       simulate, supports, system_fingerprint)
+                       supports, system_fingerprint)
+from .simulation import simulate
 from .store import (block_digest, load_manifest, new_manifest, save_manifest, sha256_file,
                     write_block)
 
