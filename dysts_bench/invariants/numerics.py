@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, types
 
 from ..compile import RHS_SIG, compile_system, compile_tangent
-from ..fractal import gp_dimension
+from ..fractal import gp_dimension, kaplan_yorke_dimension  # noqa: F401 - re-exported
 from ..registry import get_system
 from ..solvers import DOP853, IntegrationError, integrate
 from ..solvers.erk import METHOD_TYPES, STATUS_TEXT, integrate_erk
@@ -190,20 +190,6 @@ def trace_average(system, y_start, duration, pts_per_period=400):
         trace = trace + np.broadcast_to(evaluate_on_states(system, d, y, t), (n,))
     return (float(np.trapezoid(trace, t) / duration),
             float(np.trapezoid(np.abs(trace), t) / duration))
-
-
-def kaplan_yorke_dimension(spectrum) -> float:
-    """D_KY = j + (λ_1 + ... + λ_j) / |λ_{j+1}|, with j the largest index whose partial
-    sum is non-negative (Kaplan & Yorke 1979). 0 if λ_1 < 0; the dimension of phase
-    space if all partial sums are non-negative."""
-    lam = np.sort(np.asarray(spectrum, dtype=float))[::-1]
-    partial = np.cumsum(lam)
-    if lam[0] < 0:
-        return 0.0
-    j = int(np.max(np.nonzero(partial >= 0)[0])) + 1
-    if j == len(lam):
-        return float(len(lam))
-    return float(j + partial[j - 1] / abs(lam[j]))
 
 
 # -------------------------------------------------------------------- other invariants
