@@ -130,6 +130,8 @@ def _initial_step_dde(f, t0, y0, f0, p, tau, rtol, atol, exponent, ytmp, ftmp):
 
 
 # ----------------------------------------------------------------------- time loop
+# long-function: one compiled time loop (breakpoints, stages, error control, history buffer,
+# output); its state is a dozen work arrays and counters that helpers would all have to take.
 @njit(_STATS(_F, _V, types.float64, types.float64, _V, _V, types.float64, types.float64,
              types.float64, types.int64, types.int64, _M, _V, _V, _V, _V, _M, types.int64,
              _M),
