@@ -235,7 +235,12 @@ class Registry(Mapping):
 
 def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate a registry file (default: the package's ``systems.json``)."""
-    path = Path(path) if path is not None else default_path()
+    return read_registry_file(Path(path) if path is not None else default_path(), parse_entry)
+
+
+def read_registry_file(path: Path, parse) -> Registry:
+    """A registry file (``systems.json``, ``maps.json``): an object whose ``systems`` maps
+    names to entries, each validated by ``parse(name, entry)``."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:  # invalid JSON or invalid UTF-8
@@ -243,7 +248,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
     entries = raw.get("systems") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise RegistryError(f"{path}: expected an object with a 'systems' object")
-    return Registry({name: parse_entry(name, entry) for name, entry in entries.items()}, path)
+    return Registry({name: parse(name, entry) for name, entry in entries.items()}, path)
 
 
 @lru_cache(maxsize=4)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..forecaster import ForecasterSpecError
 from ..pool import DaskPool
-from .sandbox import host_command, new_scratch, tree_memory, tree_pids
+from .sandbox import host_command, new_scratch, proc_stat, tree_memory, tree_pids
 from .wire import _recv_frame, _send_frame, _write_all, pack, unpack
 from .worker import _HOST_BOOT, _LOG_CHARS, _tb
 
@@ -45,13 +45,10 @@ def _find_host_pid(launcher_pid) -> int:
 def tree_cpu_seconds(pid) -> float | None:
     """User + system CPU seconds of ``pid`` and of the children it has reaped (kernel
     counters: a task cannot forge them)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            text = fh.read()
-    except OSError:
+    fields = proc_stat(pid)
+    if fields is None:
         return None
-    fields = text[text.rfind(b")") + 2:].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 class _Host:
