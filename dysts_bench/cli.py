@@ -160,18 +160,10 @@ def cmd_trajectory(args):
     print(f"wrote {len(frame)} samples of {system.name} to {out}")
 
 
-#: Hand-written notes for the Lyapunov report, where the automatic ones do not apply.
-REPORT_NOTES = {
-    "VossDelay": "maximum exponent only, by the direct two-trajectory method: the tangent "
-                 "integration of its pseudospectral approximation fails (step size underflow) "
-                 "for 13 to 33 nodes",
-}
-
-
 def cmd_annotate(args):
     from pathlib import Path
 
-    from .invariants import annotate, lyapunov_report
+    from .invariants import annotate, report_markdown
     if not args.report_only:
         errors = annotate(args.names or None, workers=args.workers, progress=not args.quiet,
                           settings={"chaos_only": True} if args.chaos_only else None)
@@ -182,13 +174,7 @@ def cmd_annotate(args):
     if args.report:
         from . import registry
         registry._cached_default.cache_clear()
-        text = ("# Maximum Lyapunov exponents: dysts-bench vs the reference package\n\n"
-                "Produced by `dysts-bench annotate --report-only --report FILE` from the values "
-                "stored in systems.json (method and settings: the `invariants.methods` of each "
-                "entry). Relative difference = (dysts - ours) / ours; a note explains every "
-                "difference above 20%. Delay systems are annotated separately.\n\n"
-                + lyapunov_report(REPORT_NOTES))
-        Path(args.report).write_text(text)
+        Path(args.report).write_text(report_markdown())
         print(f"wrote {args.report}")
 
 

@@ -1,4 +1,5 @@
-"""Fractal dimension estimates shared by the invariants and the attractor-level scores."""
+"""Fractal dimension estimates shared by the invariants (flows and maps) and the
+attractor-level scores."""
 
 import numpy as np
 from scipy.spatial.distance import pdist
@@ -42,3 +43,17 @@ def gp_dimension(x, *, max_points=1000, quantiles=(0.005, 0.05), n_radii=12, the
     corr_sum = np.searchsorted(dist, radii, side="right") / dist.size
     slope = np.polyfit(np.log(radii), np.log(corr_sum), 1)[0]
     return float(slope)
+
+
+def kaplan_yorke_dimension(spectrum) -> float:
+    """D_KY = j + (λ_1 + ... + λ_j) / |λ_{j+1}|, with j the largest index whose partial
+    sum is non-negative (Kaplan & Yorke 1979). 0 if λ_1 < 0; the dimension of phase
+    space if all partial sums are non-negative."""
+    lam = np.sort(np.asarray(spectrum, dtype=float))[::-1]
+    partial = np.cumsum(lam)
+    if lam[0] < 0:
+        return 0.0
+    j = int(np.max(np.nonzero(partial >= 0)[0])) + 1
+    if j == len(lam):
+        return float(len(lam))
+    return float(j + partial[j - 1] / abs(lam[j]))

@@ -20,13 +20,12 @@ Entry format::
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .registry import Registry, RegistryError, System, format_registry, parse_entry
+from .registry import Registry, RegistryError, System, format_registry, parse_entry, read_registry_file
 
 _FIELDS = ("description", "citation", "variables", "parameters", "definitions", "equations",
            "initial_condition", "invariants", "notes", "deviates_from_reference")
@@ -63,15 +62,7 @@ def parse_map_entry(name: str, entry) -> MapSystem:
 
 def load_maps(path: str | Path | None = None) -> Registry:
     """Read and validate a maps file (default: the package's ``maps.json``)."""
-    path = Path(path) if path is not None else default_maps_path()
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise RegistryError(f"{path}: not valid JSON ({exc})") from None
-    entries = raw.get("systems") if isinstance(raw, dict) else None
-    if not isinstance(entries, dict):
-        raise RegistryError(f"{path}: expected an object with a 'systems' object")
-    return Registry({name: parse_map_entry(name, e) for name, e in entries.items()}, path)
+    return read_registry_file(Path(path) if path is not None else default_maps_path(), parse_map_entry)
 
 
 @lru_cache(maxsize=4)

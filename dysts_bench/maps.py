@@ -167,7 +167,7 @@ def chaos_label(spectrum, stderr) -> str:
 
 def annotate_map(name: str, *, n_steps=200_000, transient=1_000) -> dict:
     """The ``invariants`` object stored for a map in ``maps.json``."""
-    from .invariants import kaplan_yorke_dimension
+    from .fractal import kaplan_yorke_dimension
     r = map_lyapunov_spectrum(name, n_steps=n_steps, transient=transient)
     spectrum, stderr = [float(v) for v in r["spectrum"]], [float(v) for v in r["stderr"]]
     label = chaos_label(spectrum, stderr)

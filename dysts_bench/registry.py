@@ -235,7 +235,12 @@ class Registry(Mapping):
 
 def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate a registry file (default: the package's ``systems.json``)."""
-    path = Path(path) if path is not None else default_path()
+    return read_registry_file(Path(path) if path is not None else default_path(), parse_entry)
+
+
+def read_registry_file(path: Path, parse) -> Registry:
+    """A registry file (``systems.json``, ``maps.json``): an object whose ``systems`` maps
+    names to entries, each validated by ``parse(name, entry)``."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:  # invalid JSON or invalid UTF-8
@@ -243,7 +248,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
     entries = raw.get("systems") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise RegistryError(f"{path}: expected an object with a 'systems' object")
-    return Registry({name: parse_entry(name, entry) for name, entry in entries.items()}, path)
+    return Registry({name: parse(name, entry) for name, entry in entries.items()}, path)
 
 
 @lru_cache(maxsize=4)
@@ -325,6 +330,43 @@ def _identifier(name, fld, ident, taken):
 
 def parse_entry(name: str, entry: Any) -> System:
     """Validate one raw JSON entry and build its :class:`System`."""
+    _check_fields(name, entry)
+    variables, parameters, definitions = _parse_names(name, entry)
+    equations = entry["equations"]
+    if not isinstance(equations, dict):
+        _fail(name, "equations", "must be an object mapping each variable to its derivative")
+    if list(equations) != list(variables):
+        _fail(name, "equations", f"keys {list(equations)} must be the variables {variables} in order")
+    ic = entry["initial_condition"]
+    if not isinstance(ic, list) or len(ic) != len(variables):
+        _fail(name, "initial_condition",
+              f"needs {len(variables)} numbers (one per variable), got "
+              f"{len(ic) if isinstance(ic, list) else type(ic).__name__}")
+    ic = tuple(_number(name, "initial_condition", v) for v in ic)
+    flags = entry["flags"]
+    if not isinstance(flags, dict) or set(flags) != set(_FLAGS) \
+            or not all(isinstance(v, bool) for v in flags.values()):
+        _fail(name, "flags", f"must give true/false for exactly {list(_FLAGS)}")
+    tau, tau_parameter, embedding = _parse_delay(name, entry, flags, parameters)
+    output, conserved, invariants, notes, deviation = _parse_annotations(name, entry, variables)
+    system = System(
+        name=name, description=entry["description"], citation=entry["citation"],
+        variables=tuple(variables), parameters=MappingProxyType(parameters),
+        definitions=tuple((a, e) for a, e in definitions),
+        equations=tuple(equations[v] for v in variables), initial_condition=ic,
+        nonautonomous=flags["nonautonomous"], delay=flags["delay"],
+        hamiltonian=flags["hamiltonian"],
+        dt=_number(name, "dt", entry["dt"], positive=True),
+        period=_number(name, "period", entry["period"], positive=True),
+        tau=tau, tau_parameter=tau_parameter, embedding=embedding, output=MappingProxyType(dict(output)), conserved=MappingProxyType(dict(conserved)),
+        invariants=MappingProxyType(invariants), notes=notes, deviates_from_reference=deviation,
+    )
+    _check_expressions(system)
+    return system
+
+
+def _check_fields(name: str, entry) -> None:
+    """The entry is an object with every required field, no unknown one, and its texts."""
     check_system_name(name)
     if not isinstance(entry, dict):
         raise RegistryError(f"system {name!r}: entry must be an object")
@@ -338,13 +380,15 @@ def parse_entry(name: str, entry: Any) -> System:
         if not isinstance(entry[key], str) or not entry[key].strip():
             _fail(name, key, "must be a non-empty string")
 
+
+def _parse_names(name: str, entry) -> tuple[list, dict, list]:
+    """Variables, parameters (numbers or vectors) and definitions: every name used once."""
     taken: set = set()
     variables = entry["variables"]
     if not isinstance(variables, list) or not variables:
         _fail(name, "variables", "must be a non-empty list of names")
     for v in variables:
         _identifier(name, "variables", v, taken)
-
     params = entry["parameters"]
     if not isinstance(params, dict):
         _fail(name, "parameters", "must be an object")
@@ -357,7 +401,6 @@ def parse_entry(name: str, entry: Any) -> System:
             parameters[key] = tuple(_number(name, f"parameters.{key}", v) for v in value)
         else:
             parameters[key] = _number(name, f"parameters.{key}", value)
-
     definitions = entry.get("definitions", [])
     if not isinstance(definitions, list) or not all(
             isinstance(d, list) and len(d) == 2 and all(isinstance(s, str) for s in d)
@@ -365,45 +408,35 @@ def parse_entry(name: str, entry: Any) -> System:
         _fail(name, "definitions", "must be a list of [name, expression] pairs")
     for aux, _ in definitions:
         _identifier(name, "definitions", aux, taken)
+    return variables, parameters, definitions
 
-    equations = entry["equations"]
-    if not isinstance(equations, dict):
-        _fail(name, "equations", "must be an object mapping each variable to its derivative")
-    if list(equations) != list(variables):
-        _fail(name, "equations", f"keys {list(equations)} must be the variables {variables} in order")
 
-    ic = entry["initial_condition"]
-    if not isinstance(ic, list) or len(ic) != len(variables):
-        _fail(name, "initial_condition",
-              f"needs {len(variables)} numbers (one per variable), got "
-              f"{len(ic) if isinstance(ic, list) else type(ic).__name__}")
-    ic = tuple(_number(name, "initial_condition", v) for v in ic)
+def _parse_delay(name: str, entry, flags, parameters) -> tuple:
+    """(tau, the parameter that holds it or None, embedding) of a delay system."""
+    if not flags["delay"]:
+        if "delay" in entry:
+            _fail(name, "delay", "given but flags.delay is false")
+        return None, None, 1
+    delay = entry.get("delay")
+    if not isinstance(delay, dict) or "tau" not in delay:
+        _fail(name, "delay", "a delay system needs {'tau': parameter name or number}")
+    tau_spec, tau_parameter = delay["tau"], None
+    if isinstance(tau_spec, str):
+        if not isinstance(parameters.get(tau_spec), float):
+            _fail(name, "delay.tau", f"{tau_spec!r} is not a scalar parameter")
+        tau, tau_parameter = parameters[tau_spec], tau_spec
+    else:
+        tau = _number(name, "delay.tau", tau_spec)
+    if tau <= 0:
+        _fail(name, "delay.tau", "must be positive")
+    embedding = delay.get("embedding", 1)
+    if type(embedding) is not int or embedding < 1:
+        _fail(name, "delay.embedding", "must be a positive integer")
+    return tau, tau_parameter, embedding
 
-    flags = entry["flags"]
-    if not isinstance(flags, dict) or set(flags) != set(_FLAGS) \
-            or not all(isinstance(v, bool) for v in flags.values()):
-        _fail(name, "flags", f"must give true/false for exactly {list(_FLAGS)}")
 
-    tau, tau_parameter, embedding = None, None, 1
-    if flags["delay"]:
-        delay = entry.get("delay")
-        if not isinstance(delay, dict) or "tau" not in delay:
-            _fail(name, "delay", "a delay system needs {'tau': parameter name or number}")
-        tau_spec = delay["tau"]
-        if isinstance(tau_spec, str):
-            if not isinstance(parameters.get(tau_spec), float):
-                _fail(name, "delay.tau", f"{tau_spec!r} is not a scalar parameter")
-            tau, tau_parameter = parameters[tau_spec], tau_spec
-        else:
-            tau = _number(name, "delay.tau", tau_spec)
-        if tau <= 0:
-            _fail(name, "delay.tau", "must be positive")
-        embedding = delay.get("embedding", 1)
-        if type(embedding) is not int or embedding < 1:
-            _fail(name, "delay.embedding", "must be a positive integer")
-    elif "delay" in entry:
-        _fail(name, "delay", "given but flags.delay is false")
-
+def _parse_annotations(name: str, entry, variables) -> tuple:
+    """output, conserved, invariants, notes and deviates_from_reference, checked."""
     output = entry.get("output", {})
     if not isinstance(output, dict) or not all(isinstance(v, str) for v in output.values()) \
             or not set(output) <= set(variables):
@@ -420,20 +453,13 @@ def parse_entry(name: str, entry: Any) -> System:
     for key, value in (("notes", notes), ("deviates_from_reference", deviation)):
         if not isinstance(value, str):
             _fail(name, key, "must be a string")
+    return output, conserved, invariants, notes, deviation
 
-    system = System(
-        name=name, description=entry["description"], citation=entry["citation"],
-        variables=tuple(variables), parameters=MappingProxyType(parameters),
-        definitions=tuple((a, e) for a, e in definitions),
-        equations=tuple(equations[v] for v in variables), initial_condition=ic,
-        nonautonomous=flags["nonautonomous"], delay=flags["delay"],
-        hamiltonian=flags["hamiltonian"],
-        dt=_number(name, "dt", entry["dt"], positive=True),
-        period=_number(name, "period", entry["period"], positive=True),
-        tau=tau, tau_parameter=tau_parameter, embedding=embedding, output=MappingProxyType(dict(output)), conserved=MappingProxyType(dict(conserved)),
-        invariants=MappingProxyType(invariants), notes=notes, deviates_from_reference=deviation,
-    )
-    defs, eqs = system.trees  # parse every expression now, so errors surface at load
+
+def _check_expressions(system: System) -> None:
+    """Parse every expression now, so that errors surface at load, naming the field."""
+    name = system.name
+    defs, eqs = system.trees
     if not system.nonautonomous and any(_uses_time(t) for t in [*defs, *eqs]):
         _fail(name, "flags.nonautonomous", "equations use 't' but the system is flagged autonomous")
     for key in system.conserved:
@@ -446,7 +472,6 @@ def parse_entry(name: str, entry: Any) -> System:
             output_tree(system, var)
         except ex.ExpressionError as exc:
             _fail(name, f"output.{var}", str(exc))
-    return system
 
 
 CHAOS_LABELS = ("chaotic", "transient", "not_chaotic", "undetermined")

@@ -12,7 +12,8 @@ import numpy as np
 from .compile import CompiledSystem, compile_system
 from .registry import evaluate_on_states, output_tree
 from .solvers import integrate
-from .solvers.delay import delay_of, delay_trajectory
+from .solvers.dde import delay_of
+from .solvers.embedding import delay_trajectory
 
 
 def sampling_interval(system, pts_per_period=100, resample=True, timescale="period") -> float:

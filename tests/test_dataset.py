@@ -463,7 +463,8 @@ def test_hyperlu_is_excluded_because_its_orbit_escapes():
     """The recorded reason holds: from the registry's initial condition, at the protocol's
     tolerance, HyperLu's orbit leaves every bounded region before the reference orbit's
     58 900 samples (it escapes near sample 34 000)."""
-    from dysts_bench.dataset.protocol import EXCLUDED, SkipSystem, simulate
+    from dysts_bench.dataset.protocol import EXCLUDED, SkipSystem
+    from dysts_bench.dataset.simulation import simulate
     system = get_system("HyperLu")
     c = compile_system("HyperLu")
     t = system.period / 100 * np.arange(36_000)

@@ -1,6 +1,7 @@
 """Recorded provenance matches the code that produced it."""
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ def test_estimate_period_uses_dominant_period(monkeypatch):
     def spy(y, dt):
         calls.append(dt)
         return 0.7
-    monkeypatch.setattr(invariants, "dominant_period", spy)
+    home = sys.modules[invariants.estimate_period.__module__]  # where estimate_period looks it up
+    monkeypatch.setattr(home, "dominant_period", spy)
     invariants.estimate_period("Lorenz", n_periods=20, pts_per_period=20, iterations=1)
     assert calls, "estimate_period did not call dominant_period (the method recorded in systems.json)"

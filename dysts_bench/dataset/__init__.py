@@ -25,7 +25,8 @@ from .generator import default_root, generate
 from .load import (DatasetError, Task, available_systems, config_of, iter_tasks, load_block,
                    load_dataset, load_metadata, load_train, manifest)
 from .protocol import (CANONICAL, GENERATOR_VERSION, NOISE_KINDS, PROTOCOL_VERSION, SPLITS,
-                       Block, CanonicalConfig, horizon_check, simulate)
+                       Block, CanonicalConfig, horizon_check)
+from .simulation import simulate
 from .store import VerifyReport, verify
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Generate a dataset: one task per system, locally or on Dask, resumable.
 
-Each task integrates one system (:func:`~dysts_bench.dataset.protocol.simulate`) and
+Each task integrates one system (:func:`~dysts_bench.dataset.simulation.simulate`) and
 writes its files atomically (temporary file, then ``os.replace``); the parent process
 alone updates ``_manifest.json``, atomically, after every finished system. A rerun skips
 every system whose manifest record matches the current registry entry and generator
@@ -10,16 +10,16 @@ resumes where it stopped without rewriting finished systems.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from ..pool import open_pool
 from .protocol import (CANONICAL, GENERATOR_VERSION, NOISE_KINDS, SPLITS,
                        TARGET_LYAPUNOV_TIMES, CanonicalConfig, SkipSystem, horizon_check,
-                       simulate, supports, system_fingerprint)
+                       supports, system_fingerprint)
+from .simulation import simulate
 from .store import (block_digest, load_manifest, new_manifest, save_manifest, sha256_file,
                     write_block)
 
@@ -92,10 +92,7 @@ def _apply(root: Path, manifest: dict, result: dict) -> None:
     for rel in old.get("files", []):
         if rel not in new_files:  # a variant that is no longer produced
             manifest["files"].pop(rel, None)
-            try:
-                (root / rel).unlink()
-            except FileNotFoundError:
-                pass
+            _unlink(root, [rel])
     manifest["files"].update(result["files"])
     manifest["systems"][name] = result["record"]
     save_manifest(root, manifest)
@@ -105,16 +102,6 @@ def _only_version_differs(old: dict, config: CanonicalConfig) -> bool:
     new = config.to_dict()
     return (old.get("protocol_version") != new["protocol_version"]
             and {**old, "protocol_version": None} == {**new, "protocol_version": None})
-
-
-def _dask_client(scheduler):
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise ImportError("generating on Dask needs `pip install dask distributed`") from exc
-    if isinstance(scheduler, Client):
-        return scheduler, False
-    return Client(scheduler), True  # an address (tcp://host:port) or a cluster object
 
 
 def _progress(total, enabled):
@@ -166,6 +153,21 @@ def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, wo
         names = list_systems()
     else:
         names = list(dict.fromkeys(get_system(n).name for n in systems))
+    manifest = _open_manifest(root, config, overwrite)
+    if full:
+        _drop_unregistered(root, manifest, names)
+    _warn_short_horizon(config, names)
+    todo, unchanged = _plan(root, manifest, names, retry_failed)
+    if todo:
+        manifest["environment"] = new_manifest(config)["environment"]
+    _build_all(root, manifest, config, todo, workers, scheduler, progress)
+    return _summary(root, manifest, names, todo, unchanged)
+
+
+def _open_manifest(root: Path, config: CanonicalConfig, overwrite: bool) -> dict:
+    """The manifest to complete: the one under ``root`` when it was made with ``config``
+    (or only the protocol version differs), else a new one (``overwrite`` deletes the old
+    files)."""
     manifest = load_manifest(root)
     if manifest is not None and _only_version_differs(manifest.get("config", {}), config):
         # A protocol bump that changes no generator setting: the files of systems whose
@@ -178,35 +180,47 @@ def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, wo
             raise ValueError(f"{root} holds a dataset generated with another configuration "
                              f"(config_hash {manifest.get('config_hash', '?')[:12]}); use "
                              "another directory or overwrite=True (--overwrite)")
-        for rel in manifest.get("files", {}):
-            try:
-                (root / rel).unlink()
-            except FileNotFoundError:
-                pass
+        _unlink(root, manifest.get("files", {}))
         manifest = None
     if manifest is None:
         manifest = new_manifest(config)
         save_manifest(root, manifest)
-    if full:
-        gone = sorted(set(manifest["systems"]) - set(names))
-        for name in gone:  # no longer in the registry
-            for rel in manifest["systems"].pop(name).get("files", []):
-                manifest["files"].pop(rel, None)
-                try:
-                    (root / rel).unlink()
-                except FileNotFoundError:
-                    pass
-        if gone:
-            save_manifest(root, manifest)
+    return manifest
 
+
+def _unlink(root: Path, rels) -> None:
+    for rel in rels:
+        try:
+            (root / rel).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _drop_unregistered(root: Path, manifest: dict, names) -> None:
+    """Remove systems no longer in the registry from the manifest, and their files."""
+    gone = sorted(set(manifest["systems"]) - set(names))
+    for name in gone:
+        rels = manifest["systems"].pop(name).get("files", [])
+        for rel in rels:
+            manifest["files"].pop(rel, None)
+        _unlink(root, rels)
+    if gone:
+        save_manifest(root, manifest)
+
+
+def _warn_short_horizon(config: CanonicalConfig, names) -> None:
     check = horizon_check(config, names) if config.is_canonical else {"ok": True}
     if not check["ok"]:
         warnings.warn(f"the test horizon ({config.horizon} samples) covers only "
                       f"{check['lyapunov_times']:.1f} Lyapunov times on the median system "
                       f"({check['source']}); the protocol asks for {TARGET_LYAPUNOV_TIMES}: "
                       f"set CanonicalConfig.horizon = {check['recommended_horizon']}",
-                      stacklevel=2)
+                      stacklevel=3)
 
+
+def _plan(root: Path, manifest: dict, names, retry_failed: bool) -> tuple[list, list]:
+    """(todo, unchanged): the systems to (re)build and those whose files stand."""
+    from ..registry import get_system
     todo, unchanged = [], []
     for name in names:
         system = get_system(name)
@@ -214,54 +228,33 @@ def generate(out_dir=None, config: CanonicalConfig = CANONICAL, systems=None, wo
         done = _is_done(root, manifest, name, system_fingerprint(system), retry_failed) \
             and supports(system) is None
         (unchanged if done else todo).append(name)
-    if todo:
-        manifest["environment"] = new_manifest(config)["environment"]
+    return todo, unchanged
+
+
+def _build_all(root: Path, manifest: dict, config: CanonicalConfig, todo, workers, scheduler,
+               progress) -> None:
+    """Build every system of ``todo`` on the executor; the manifest is saved after each."""
     bar = _progress(len(todo), progress)
     cfg = config.to_dict()
-
-    def finish(result):
-        _apply(root, manifest, result)
-        if bar is not None:
-            bar.set_postfix_str(result["system"])
-            bar.update(1)
-
+    pool = open_pool(workers if len(todo) > 1 else 1, scheduler, preload=[__name__])
+    calls = [(name, (str(root), cfg, name)) for name in todo]
     try:
-        if scheduler is not None:
-            from distributed import as_completed as dask_completed
-            client, owned = _dask_client(scheduler)
-            futures = []
-            try:
-                futures = [client.submit(build_system_files, str(root), cfg, name, pure=False)
-                           for name in todo]
-                for fut in dask_completed(futures):
-                    finish(fut.result())
-            except BaseException:
-                client.cancel(futures)
-                raise
-            finally:
-                if owned:
-                    client.close()
-        elif workers > 1 and len(todo) > 1:
-            # forkserver: workers fork from a clean server that imported this module once
-            # (fast start-up, and never a fork of a process whose numba threads run).
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__])
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-            try:
-                futures = [pool.submit(build_system_files, str(root), cfg, name) for name in todo]
-                for fut in as_completed(futures):
-                    finish(fut.result())
-            except BaseException:  # Ctrl-C or a crashed worker: drop the queue, keep the done
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown()
-        else:
-            for name in todo:
-                finish(build_system_files(str(root), cfg, name))
+        # build_system_files is looked up here, at call time (a test replaces it)
+        for _, result in pool.imap_unordered(build_system_files, calls):
+            _apply(root, manifest, result)
+            if bar is not None:
+                bar.set_postfix_str(result["system"])
+                bar.update(1)
+    except BaseException:  # Ctrl-C or a crashed worker: drop the queue, keep what is done
+        pool.close(kill=True)
+        raise
     finally:
         if bar is not None:
             bar.close()
+    pool.close()
 
+
+def _summary(root: Path, manifest: dict, names, todo, unchanged) -> dict:
     summary = {"root": str(root), "generated": sorted(todo), "unchanged": sorted(unchanged),
                "skipped": {}, "failed": {}, "unavailable": {}}
     for name in names:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .generator import default_root
-from .protocol import (NOISE_KINDS, SPLITS, Block, CanonicalConfig, SkipSystem,
-                       add_measurement_noise, simulate)
+from .protocol import NOISE_KINDS, SPLITS, Block, CanonicalConfig, SkipSystem
+from .simulation import add_measurement_noise, simulate
 from .store import MANIFEST, load_manifest, read_block, relpath, sha256_file
 
 

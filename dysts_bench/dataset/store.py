@@ -306,7 +306,8 @@ def verify(root, derived: bool = True) -> VerifyReport:
         if rel not in listed and not path.name.startswith("."):
             report.unexpected.append(rel)
     if derived and not (report.mismatched or report.unreadable or report.missing):
-        from .protocol import CanonicalConfig, add_measurement_noise
+        from .protocol import CanonicalConfig
+        from .simulation import add_measurement_noise
         config = CanonicalConfig.from_dict(manifest["config"])
         for name, rec in manifest.get("systems", {}).items():
             for key, digest in rec.get("derived", {}).items():

@@ -231,44 +231,25 @@ def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, 
         ``records`` holds the records of all requested tasks (new and resumed).
     """
     t_start = time.monotonic()
-    if isolation not in ("fork", "spawn"):
-        raise ValueError(f"isolation must be 'fork' or 'spawn', got {isolation!r}")
-    if isolation == "fork" and not hasattr(os, "fork"):
-        isolation = "spawn"
+    isolation, timeout = _check_limits(isolation, timeout, workers)
     spec = resolve_spec(forecaster_spec, params)
     sandbox_kind = choose_sandbox(sandbox)
     make_undumpable()  # no task can read the futures through /proc/<runner>/mem
     memory_bytes = parse_size(memory)
-    timeout = float(timeout)
-    if not (timeout > 0 and math.isfinite(timeout)):
-        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout}")
-    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    checked = [_check_task(t) for t in tasks]
-    keys = [(evaluation_of(info), system, series) for system, series, _, _, info in checked]
-    if len(set(keys)) != len(keys):
-        dup = [k for k, n in collections.Counter(keys).items() if n > 1][0]
-        raise ValueError(f"duplicate task {dup}")
+    checked, keys = _check_tasks(tasks)
     if results_dir is None:
         from ..paths import user_results_dir
         results_dir = user_results_dir()
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     run_uuid = uuid.uuid4().hex[:12]
-    sys_path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
-
-    protect_all, protect_system = _default_protect(results_dir, protect)
-    init = {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
-            "threads": threads, "tag": f"dysts-bench-{run_uuid}", "sandbox": sandbox_kind,
-            "hide": _hidden_for(spec.target, results_dir, protect) if sandbox_kind == "bwrap" else [],
-            "block": DATA_MODULES, "protect": protect_all,
-            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
+    init = _worker_init(spec, results_dir, protect, isolation, threads, run_uuid, sandbox_kind)
     pretrain_init, corpus_info = pretraining_init(corpus, isolation, pretrain_timeout, results_dir, init["hide"])
     init.update(pretrain_init)
-    executor = store = None
-    records, files, skipped = [], [], 0
-    prog = None
-    scoring = None
+    limits = {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
+              "executor": "local" if scheduler is None else "dask"}
+    executor = store = prog = scoring = None
+    records, files = [], []
     if score_workers is None:
         score_workers = 0 if int(workers) <= 1 else max(1, min(int(workers), os.cpu_count() or 1) // 2)
     try:
@@ -288,81 +269,17 @@ def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, 
         if do_tune and any(base_track(k[0]) == "zero-shot" for k in keys):
             raise ValueError("the zero-shot track is not tuned (a held-out system's training series is "
                              "not for fitting): pass tune=False (--no-tune)")
-        pretrain_identity, pretrain_record = pretraining_facts(host_meta, fmeta, corpus_info)
-        identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
-                    "tune": do_tune, "protocol": PROTOCOL_VERSION, **pretrain_identity}
-        origin = fmeta.get("origin", "builtin")
-        if origin != "builtin":  # a foreign class cannot share a built-in's run id (built-in ids unchanged)
-            identity["origin"] = origin
-        run_id = f"{_slug(check_forecaster_name(fmeta['name']))}-{params_hash(identity)}"
+        run_id, forecaster_record = _identity(fmeta, spec, do_tune,
+                                              *pretraining_facts(host_meta, fmeta, corpus_info))
         store = ResultStore(results_dir, run_id, fsync=fsync)
-        forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
-                             "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
-                             "run_id": run_id, "origin": origin,
-                             # the leaderboard's family column (not part of the run's identity)
-                             "family": fmeta.get("family"), **pretrain_record}
-
-        # resume
-        existing = {}
-        todo = []
-        for (evaluation, system, series), item in zip(keys, checked):
-            if evaluation not in existing:
-                existing[evaluation] = store.existing(evaluation) if resume else {}
-            rec = existing[evaluation].get((system, series))
-            _, _, context, future, info = item
-            thash = task_hash(context, future, info)
-            if rec is not None and rec.get("task_hash") == thash and not (
-                    retry_failed and rec.get("status") not in SCORED):
-                records.append(rec)
-                skipped += 1
-                continue
-            todo.append((evaluation, item, thash))
-
+        records, todo = _resume(store, keys, checked, resume, retry_failed)
+        skipped = len(records)
         uses_name = fmeta["uses_system_name"]
-        # tuning, once per (evaluation, system), on training data only
         t_phase = time.monotonic()
         tuned = {}
         if do_tune and todo:
-            source = train_source
-            if source is None:
-                from ..dataset import load_train as source
-            tune_jobs = []
-            for evaluation, system in sorted({(ev, item[0]) for ev, item, _ in todo}):
-                prior = store.read_tune(evaluation, system) if resume else None
-                if prior is not None and not (retry_failed and prior.get("status") != "ok"):
-                    tuned[(evaluation, system)] = prior
-                    continue
-                train, valid, tinfo = source(system)
-                tinfo = {**dict(tinfo), "system": system}
-                job = {"op": "tune", "train": np.ascontiguousarray(train, dtype=np.float64),
-                       "valid": np.ascontiguousarray(valid, dtype=np.float64),
-                       "info": forecaster_info(tinfo, uses_name), "params": spec.params}
-                tune_jobs.append(_Job((evaluation, system), {"op": "tune", "timeout": timeout, "memory": memory_bytes,
-                                                             "max_values": 0},
-                                      pickle.dumps(job, protocol=5)))
-            for job, reply in executor.map(tune_jobs):
-                meta, _ = _safe_unpack(reply)
-                rec = {"system": job.key[1], "status": meta.get("status"), "params": meta.get("best"),
-                       "seconds": _num(meta.get("tune_seconds")), "error": meta.get("error")}
-                if rec["status"] != "ok" or not isinstance(rec["params"], dict):
-                    rec["status"] = rec["status"] if rec["status"] != "ok" else "error"
-                    rec["params"] = None
-                store.write_tune(job.key[0], job.key[1], _clean(rec))
-                tuned[job.key] = rec
-
-        # the tasks
-        jobs = []
-        for evaluation, (system, series, context, future, info), thash in todo:
-            trec = tuned.get((evaluation, system))
-            params = dict(spec.params)
-            if trec and trec.get("status") == "ok" and trec.get("params"):
-                params = {**trec["params"], **spec.params}  # the user's parameters stay fixed
-            job = {"op": "predict", "context": context, "info": forecaster_info(info, uses_name),
-                   "horizon": len(future), "params": params}
-            header = {"op": "predict", "timeout": timeout, "memory": memory_bytes,
-                      "max_values": future.size}
-            jobs.append(_Job((evaluation, system, series), header, pickle.dumps(job, protocol=5),
-                             task=(system, series, context, future, info, thash, params, trec)))
+            tuned = _tune(executor, store, todo, spec, train_source, uses_name, limits, resume, retry_failed)
+        jobs = _predict_jobs(todo, tuned, spec, uses_name, limits)
         timings["tuning"] = time.monotonic() - t_phase
         t_phase = time.monotonic()
         prog = _Progress(progress, len(jobs), fmeta["name"])
@@ -371,43 +288,13 @@ def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, 
                   "forecaster": forecaster_record, "versions": host_meta.get("versions", {}),
                   "scoring_versions": _scoring_versions(), "hardware": host_meta.get("hardware", {}),
                   "sandbox": sandbox_kind, "verified": sandbox_kind == "bwrap",
-                  "info_time_unit": "model" if uses_name else "period",
-                  "limits": {"timeout_seconds": timeout, "memory_bytes": memory_bytes, "isolation": isolation,
-                             "executor": "local" if scheduler is None else "dask"},
+                  "info_time_unit": "model" if uses_name else "period", "limits": limits,
                   "leakage": "isolated"}
-        pending = collections.deque()
-
-        def finish(item):
-            record = _finish_record(*item)
-            store.write(record)
-            records.append(record)
-            prog.advance(record["status"])
-        def keep_forecast(evaluation, system, series, forecast):
-            save_forecast(forecast_path(store, evaluation, system, series), forecast, fsync)
-        for job, reply in executor.map(jobs):
-            pending.append(_make_record(job, reply, common, do_tune, scoring, keep_forecast))
-            while pending and (pending[0][1] is None or pending[0][1].done()):
-                finish(pending.popleft())
-        while pending:
-            finish(pending.popleft())
+        _run_jobs(executor, jobs, common, do_tune, scoring, store, fsync, records, prog)
         timings["tasks"] = time.monotonic() - t_phase
-        evaluations = sorted({k[0] for k in keys})
-        for evaluation in evaluations:
-            files.append(store.consolidate(evaluation))
+        files = [store.consolidate(evaluation) for evaluation in sorted({k[0] for k in keys})]
     finally:
-        interrupted = sys.exc_info()[0] is not None
-        if prog is not None:
-            prog.close()
-        if executor is not None:
-            executor.close(kill=interrupted)
-        if scoring is not None:
-            scoring.close()
-        if interrupted and store is not None:  # keep what finished in the run files too
-            for evaluation in sorted({k[0] for k in keys}):
-                try:
-                    store.consolidate(evaluation)
-                except Exception:  # noqa: BLE001 - the per-task records are on disk anyway
-                    pass
+        _shut_down(prog, executor, scoring, store, keys, interrupted=sys.exc_info()[0] is not None)
     order = {k: i for i, k in enumerate(keys)}
     records.sort(key=lambda r: order.get((r["evaluation"], r["system"], r["series"]), 0))
     result = RunResult(run_id=run_id, forecaster=forecaster_record, records=records, files=files,
@@ -415,3 +302,158 @@ def run(forecaster_spec, tasks, results_dir=None, *, workers=1, scheduler=None, 
     if progress if summary is None else summary:
         print_summary(records)
     return result
+
+
+# -- the phases of run() ----------------------------------------------------------------
+
+def _check_limits(isolation, timeout, workers) -> tuple[str, float]:
+    """The isolation mode (spawn where fork is missing) and the timeout, checked."""
+    if isolation not in ("fork", "spawn"):
+        raise ValueError(f"isolation must be 'fork' or 'spawn', got {isolation!r}")
+    if isolation == "fork" and not hasattr(os, "fork"):
+        isolation = "spawn"
+    timeout = float(timeout)
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout}")
+    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    return isolation, timeout
+
+
+def _check_tasks(tasks) -> tuple[list, list]:
+    """The checked tasks and their keys ``(evaluation, system, series)``, which must be unique."""
+    checked = [_check_task(t) for t in tasks]
+    keys = [(evaluation_of(info), system, series) for system, series, _, _, info in checked]
+    if len(set(keys)) != len(keys):
+        dup = [k for k, n in collections.Counter(keys).items() if n > 1][0]
+        raise ValueError(f"duplicate task {dup}")
+    return checked, keys
+
+
+def _worker_init(spec, results_dir, protect, isolation, threads, run_uuid, sandbox_kind) -> dict:
+    """What every worker host is started with: the forecaster, and what it may not see."""
+    sys_path = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
+    protect_all, protect_system = _default_protect(results_dir, protect)
+    return {"target": spec.target, "params": spec.params, "sys_path": sys_path, "isolation": isolation,
+            "threads": threads, "tag": f"dysts-bench-{run_uuid}", "sandbox": sandbox_kind,
+            "hide": _hidden_for(spec.target, results_dir, protect) if sandbox_kind == "bwrap" else [],
+            "block": DATA_MODULES, "protect": protect_all,
+            "block_unless_system_name": SYSTEM_MODULES, "protect_unless_system_name": protect_system}
+
+
+def _identity(fmeta, spec, do_tune, pretrain_identity, pretrain_record) -> tuple[str, dict]:
+    """The run id and the forecaster part of every record (pretraining facts: :mod:`.pretraining`)."""
+    identity = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
+                "tune": do_tune, "protocol": PROTOCOL_VERSION, **pretrain_identity}
+    origin = fmeta.get("origin", "builtin")
+    if origin != "builtin":  # a foreign class cannot share a built-in's run id (built-in ids unchanged)
+        identity["origin"] = origin
+    run_id = f"{_slug(check_forecaster_name(fmeta['name']))}-{params_hash(identity)}"
+    forecaster_record = {"name": fmeta["name"], "version": fmeta["version"], "params": fmeta["params"],
+                         "target": _display_target(spec.target), "uses_system_name": fmeta["uses_system_name"],
+                         "run_id": run_id, "origin": origin,
+                         # the leaderboard's family column (not part of the run's identity)
+                         "family": fmeta.get("family"), **pretrain_record}
+    return run_id, forecaster_record
+
+
+def _resume(store, keys, checked, resume, retry_failed) -> tuple[list, list]:
+    """(records kept from earlier runs, tasks to run as ``(evaluation, task, task_hash)``)."""
+    existing, records, todo = {}, [], []
+    for (evaluation, system, series), item in zip(keys, checked):
+        if evaluation not in existing:
+            existing[evaluation] = store.existing(evaluation) if resume else {}
+        rec = existing[evaluation].get((system, series))
+        _, _, context, future, info = item
+        thash = task_hash(context, future, info)
+        if rec is not None and rec.get("task_hash") == thash and not (
+                retry_failed and rec.get("status") not in SCORED):
+            records.append(rec)
+            continue
+        todo.append((evaluation, item, thash))
+    return records, todo
+
+
+def _tune(executor, store, todo, spec, train_source, uses_name, limits, resume, retry_failed) -> dict:
+    """Tune once per (evaluation, system), on training data only; {(evaluation, system): record}."""
+    source = train_source
+    if source is None:
+        from ..dataset import load_train as source
+    tuned, tune_jobs = {}, []
+    for evaluation, system in sorted({(ev, item[0]) for ev, item, _ in todo}):
+        prior = store.read_tune(evaluation, system) if resume else None
+        if prior is not None and not (retry_failed and prior.get("status") != "ok"):
+            tuned[(evaluation, system)] = prior
+            continue
+        train, valid, tinfo = source(system)
+        tinfo = {**dict(tinfo), "system": system}
+        job = {"op": "tune", "train": np.ascontiguousarray(train, dtype=np.float64),
+               "valid": np.ascontiguousarray(valid, dtype=np.float64),
+               "info": forecaster_info(tinfo, uses_name), "params": spec.params}
+        header = {"op": "tune", "timeout": limits["timeout_seconds"], "memory": limits["memory_bytes"],
+                  "max_values": 0}
+        tune_jobs.append(_Job((evaluation, system), header, pickle.dumps(job, protocol=5)))
+    for job, reply in executor.map(tune_jobs):
+        meta, _ = _safe_unpack(reply)
+        rec = {"system": job.key[1], "status": meta.get("status"), "params": meta.get("best"),
+               "seconds": _num(meta.get("tune_seconds")), "error": meta.get("error")}
+        if rec["status"] != "ok" or not isinstance(rec["params"], dict):
+            rec["status"] = rec["status"] if rec["status"] != "ok" else "error"
+            rec["params"] = None
+        store.write_tune(job.key[0], job.key[1], _clean(rec))
+        tuned[job.key] = rec
+    return tuned
+
+
+def _predict_jobs(todo, tuned, spec, uses_name, limits) -> list:
+    """One job per task: the context, the public info and the parameters (tuned, with the
+    user's fixed), never the future (it stays in ``job.task``, in this process)."""
+    jobs = []
+    for evaluation, (system, series, context, future, info), thash in todo:
+        trec = tuned.get((evaluation, system))
+        params = dict(spec.params)
+        if trec and trec.get("status") == "ok" and trec.get("params"):
+            params = {**trec["params"], **spec.params}  # the user's parameters stay fixed
+        job = {"op": "predict", "context": context, "info": forecaster_info(info, uses_name),
+               "horizon": len(future), "params": params}
+        header = {"op": "predict", "timeout": limits["timeout_seconds"], "memory": limits["memory_bytes"],
+                  "max_values": future.size}
+        jobs.append(_Job((evaluation, system, series), header, pickle.dumps(job, protocol=5),
+                         task=(system, series, context, future, info, thash, params, trec)))
+    return jobs
+
+
+def _run_jobs(executor, jobs, common, do_tune, scoring, store, fsync, records, prog) -> None:
+    """Run the jobs; score and write each record, in the order the replies came."""
+    pending = collections.deque()
+
+    def finish(item):
+        record = _finish_record(*item)
+        store.write(record)
+        records.append(record)
+        prog.advance(record["status"])
+
+    def keep_forecast(evaluation, system, series, forecast):
+        save_forecast(forecast_path(store, evaluation, system, series), forecast, fsync)
+    for job, reply in executor.map(jobs):
+        pending.append(_make_record(job, reply, common, do_tune, scoring, keep_forecast))
+        while pending and (pending[0][1] is None or pending[0][1].done()):
+            finish(pending.popleft())
+    while pending:
+        finish(pending.popleft())
+
+
+def _shut_down(prog, executor, scoring, store, keys, interrupted) -> None:
+    """Close what run() opened; an interrupted run keeps what finished in the run files."""
+    if prog is not None:
+        prog.close()
+    if executor is not None:
+        executor.close(kill=interrupted)
+    if scoring is not None:
+        scoring.close()
+    if interrupted and store is not None:
+        for evaluation in sorted({k[0] for k in keys}):
+            try:
+                store.consolidate(evaluation)
+            except Exception:  # noqa: BLE001 - the per-task records are on disk anyway
+                pass

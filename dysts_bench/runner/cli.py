@@ -23,26 +23,26 @@ def _parse_params(items) -> dict:
     return params
 
 
+def _checked(text: str, convert, expected: str, valid, rule: str):
+    """An argparse type: ``convert(text)``, which must satisfy ``valid``."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not valid(value):
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
+    return value
+
+
 def _positive_seconds(text: str) -> float:
     """``--timeout``: a positive, finite number of seconds (``inf`` would never end a task)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number of seconds, got {text!r}")
-    return value
+    return _checked(text, float, "seconds", lambda v: v > 0 and math.isfinite(v),
+                    "a positive finite number of seconds")
 
 
 def _positive_int(text: str) -> int:
     """``--workers``: at least one."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
-    return value
+    return _checked(text, int, "a positive integer", lambda v: v >= 1, "at least 1")
 
 
 def _memory_size(text: str) -> str:

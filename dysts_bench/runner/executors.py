@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 
 from ..forecaster import ForecasterSpecError
-from .sandbox import host_command, new_scratch, tree_memory, tree_pids
+from ..pool import DaskPool
+from .sandbox import host_command, new_scratch, proc_stat, tree_memory, tree_pids
 from .wire import _recv_frame, _send_frame, _write_all, pack, unpack
 from .worker import _HOST_BOOT, _LOG_CHARS, _tb
 
@@ -44,13 +45,10 @@ def _find_host_pid(launcher_pid) -> int:
 def tree_cpu_seconds(pid) -> float | None:
     """User + system CPU seconds of ``pid`` and of the children it has reaped (kernel
     counters: a task cannot forge them)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            text = fh.read()
-    except OSError:
+    fields = proc_stat(pid)
+    if fields is None:
         return None
-    fields = text[text.rfind(b")") + 2:].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 class _Host:
@@ -316,48 +314,30 @@ def _dask_close(tag) -> int:
 
 
 class DaskExecutor:
-    """Jobs as Dask tasks; each Dask worker runs them through its own worker hosts."""
+    """Jobs as Dask tasks (:class:`~dysts_bench.pool.DaskPool`, the executor interface the
+    dataset generator shares); each Dask worker runs them through its own worker hosts."""
 
     def __init__(self, init: dict, scheduler, workers: int = 1):
-        from distributed import Client, LocalCluster
         self.init = init
-        self.cluster = None
-        self.own_client = True
-        if isinstance(scheduler, Client):
-            self.client, self.own_client = scheduler, False
-        elif scheduler in ("local", "dask", True):
-            import logging
-            self.cluster = LocalCluster(n_workers=max(1, int(workers)), threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        else:
-            self.client = Client(scheduler)
+        self.pool = DaskPool(scheduler, workers)
 
     def describe(self) -> dict:
-        meta, _ = unpack(self.client.submit(_dask_describe, self.init, pure=False).result())
+        meta, _ = unpack(self.pool.submit(_dask_describe, self.init).result())
         if not meta.get("ok"):
             raise ForecasterSpecError(f"cannot load forecaster on the Dask worker: {meta.get('error')}")
         return meta
 
     def map(self, jobs):
-        from distributed import as_completed
-        futures = {}
-        for job in jobs:
-            fut = self.client.submit(_dask_job, self.init, job.header, job.payload, pure=False)
-            futures[fut] = job
-        for fut in as_completed(list(futures)):
-            try:
-                reply = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost Dask worker
-                reply = pack({"status": "crashed", "error": f"Dask task failed: {type(exc).__name__}: {exc}"})
-            yield futures[fut], reply
+        # only the header and payload travel: the job's task (with its future) stays here
+        calls = ((job, (self.init, job.header, job.payload)) for job in jobs)
+        for job, reply in self.pool.imap_unordered(_dask_job, calls, return_exceptions=True):
+            if isinstance(reply, Exception):  # a lost Dask worker
+                reply = pack({"status": "crashed", "error": f"Dask task failed: {type(reply).__name__}: {reply}"})
+            yield job, reply
 
     def close(self, kill=False):
         try:
-            self.client.run(_dask_close, self.init["tag"])
+            self.pool.run_on_workers(_dask_close, self.init["tag"])
         except Exception:  # noqa: BLE001
             pass
-        if self.own_client:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        self.pool.close()

@@ -237,15 +237,22 @@ def harden_host(sandboxed: bool) -> None:
             pass
 
 
-def _stat_fields(pid):
-    """(ppid, pgid) of ``pid`` from /proc, or None if it is gone."""
+def proc_stat(pid) -> list | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (from the state on: field
+    3 of proc(5) is item 0), or None if the process is gone. The name may hold spaces and
+    parentheses, hence the split at the last ``)``."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             text = fh.read()
     except OSError:
         return None
-    rest = text[text.rfind(b")") + 2:].split()
-    return int(rest[1]), int(rest[2])
+    return text[text.rfind(b")") + 2:].split()
+
+
+def _stat_fields(pid):
+    """(ppid, pgid) of ``pid`` from /proc, or None if it is gone."""
+    rest = proc_stat(pid)
+    return None if rest is None else (int(rest[1]), int(rest[2]))
 
 
 def _children(pid) -> list[int] | None:

@@ -342,7 +342,6 @@ def _recv_watched(fd, deadline, max_size, watch, period=0.05):
 
 def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
     """Run one job in a fresh task process; return the packed reply for the parent."""
-    init = state.init
     state.counter += 1
     task_dir = os.path.join(state.sandbox, f"task-{state.counter}")
     os.mkdir(task_dir, 0o700)
@@ -356,29 +355,42 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
     sys.stderr.flush()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    writer = None
-    if init["isolation"] == "spawn":
-        job_r, job_w = os.pipe()
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-c", _CHILD_BOOT, str(job_r), str(result_w), str(notice_w),
-                                     str(memory or 0)], pass_fds=(job_r, result_w, notice_w), cwd=task_dir,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    process_group=0)
-        pid = proc.pid
-        os.close(job_r)
-        payload = bytes(job_view)
+    pid, proc, writer = _start_task(state, job_view, job_fds, task_dir, log_path, memory,
+                                    result_r, result_w, notice_r, notice_w)
+    os.close(result_w)
+    os.close(notice_w)
+    watch = _TreeWatch(memory, state.baseline)
+    meta, arrays, outcome, wstatus, usage = _await_task(pid, result_r, t0 + timeout, max_reply, watch,
+                                                        timeout, memory)
+    elapsed = time.monotonic() - t0
+    if writer is not None:
+        writer.join(timeout=1)
+        proc.returncode = os.waitstatus_to_exitcode(wstatus)
+    try:
+        notice = os.read(notice_r, 65536).decode("utf-8", "replace").strip()
+    except OSError:
+        notice = ""
+    os.close(notice_r)
+    log_tail = _tail(log_path)
+    state.garbage.append(task_dir)  # removed after the reply is sent
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    host = {"task_seconds": elapsed,
+            "peak_rss_bytes": max(usage.ru_maxrss * 1024, watch.peak),
+            "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "tree_peak_private_bytes": watch.peak, "tree_processes": watch.processes}
+    meta = _outcome_meta(meta or {}, outcome, notice, wstatus, usage, memory, log_tail)
+    if log_tail and meta.get("status") not in ("ok",):
+        meta["output_tail"] = log_tail
+    meta["host"] = host
+    return pack(meta, arrays)
 
-        def feed():
-            try:
-                _send_frame(job_w, pickle.dumps(init))
-                _send_frame(job_w, payload)
-            except OSError:
-                pass
-            finally:
-                os.close(job_w)
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-    else:
+
+def _start_task(state: _HostState, job_view, job_fds, task_dir, log_path, memory,
+                result_r, result_w, notice_r, notice_w):
+    """Start the task process: a fork of this host, or (``isolation="spawn"``) a fresh
+    interpreter fed the job through a pipe. Returns ``(pid, Popen or None, feeding thread or None)``."""
+    init = state.init
+    if init["isolation"] != "spawn":
         pid = os.fork()
         if pid == 0:  # the task process
             _child_main(state.cls, job_view, result_w, notice_w,
@@ -387,12 +399,36 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
             os.setpgid(pid, pid)
         except OSError:
             pass
-    os.close(result_w)
-    os.close(notice_w)
+        return pid, None, None
+    job_r, job_w = os.pipe()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD_BOOT, str(job_r), str(result_w), str(notice_w),
+                                 str(memory or 0)], pass_fds=(job_r, result_w, notice_w), cwd=task_dir,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                process_group=0)
+    os.close(job_r)
+    payload = bytes(job_view)
+
+    def feed():
+        try:
+            _send_frame(job_w, pickle.dumps(init))
+            _send_frame(job_w, payload)
+        except OSError:
+            pass
+        finally:
+            os.close(job_w)
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    return proc.pid, proc, writer
+
+
+def _await_task(pid, result_r, deadline, max_reply, watch, timeout, memory):
+    """Wait for the task's reply (watching its tree), then kill and reap it.
+    Returns ``(meta or None, arrays, outcome or None, wait status, rusage)``; ``outcome`` is
+    ``(status, message)`` when no reply came."""
     meta, arrays, outcome = None, {}, None
-    watch = _TreeWatch(memory, state.baseline)
     try:
-        reply = _recv_watched(result_r, t0 + timeout, max_reply, watch)
+        reply = _recv_watched(result_r, deadline, max_reply, watch)
         meta, arrays = unpack(reply)
     except TimeoutError:
         outcome = ("timeout", f"killed after exceeding the time limit of {timeout:g} s")
@@ -410,29 +446,17 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
         _, wstatus, usage = os.wait4(pid, 0)
         kill_tree(os.getpid())  # detached grandchildren too: the host is their subreaper
         os.close(result_r)
-    elapsed = time.monotonic() - t0
-    if writer is not None:
-        writer.join(timeout=1)
-        proc.returncode = os.waitstatus_to_exitcode(wstatus)
-    try:
-        notice = os.read(notice_r, 65536).decode("utf-8", "replace").strip()
-    except OSError:
-        notice = ""
-    os.close(notice_r)
-    log_tail = _tail(log_path)
-    state.garbage.append(task_dir)  # removed after the reply is sent
-    if meta is None:
-        meta = {}
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    host = {"task_seconds": elapsed,
-            "peak_rss_bytes": max(usage.ru_maxrss * 1024, watch.peak),
-            "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-            "tree_peak_private_bytes": watch.peak, "tree_processes": watch.processes}
+    return meta, arrays, outcome, wstatus, usage
+
+
+def _outcome_meta(meta, outcome, notice, wstatus, usage, memory, log_tail) -> dict:
+    """The reply's status: a leak notice wins, then the host's timeout or memory kill, then
+    a death without a reply (``memory`` when it looks like one, else ``crashed``)."""
     if notice:
-        meta = {"status": "leak", "error": f"blocked and killed: {notice}"}
-    elif outcome is not None and outcome[0] in ("timeout", "memory"):
-        meta = {"status": outcome[0], "error": outcome[1]}
-    elif outcome is not None:
+        return {"status": "leak", "error": f"blocked and killed: {notice}"}
+    if outcome is not None and outcome[0] in ("timeout", "memory"):
+        return {"status": outcome[0], "error": outcome[1]}
+    if outcome is not None:
         if os.WIFSIGNALED(wstatus):
             how = f"killed by {_signal_name(os.WTERMSIG(wstatus))}"
         else:
@@ -441,11 +465,8 @@ def _run_task(state: _HostState, header: dict, job_view, job_fds) -> bytes:
         limit = memory and usage.ru_maxrss * 1024 >= 0.9 * memory
         oom = any(s in log_tail for s in ("MemoryError", "bad_alloc", "Cannot allocate memory",
                                           "out of memory"))
-        meta = {"status": "memory" if (limit or oom) else "crashed", "error": text}
-    if log_tail and meta.get("status") not in ("ok",):
-        meta["output_tail"] = log_tail
-    meta["host"] = host
-    return pack(meta, arrays)
+        return {"status": "memory" if (limit or oom) else "crashed", "error": text}
+    return meta
 
 
 _HOST_BOOT = ("import sys; from dysts_bench.runner.worker import _host_main; "

@@ -73,6 +73,8 @@ def lu_solve(W, piv, x):
         x[i] /= W[i, i]
 
 
+# long-function: one compiled time loop (Jacobian, LU solve of the stages, error control,
+# dense output); its state is the work arrays and counters that helpers would all have to take.
 @njit_on_first_use(
     types.UniTuple(types.int64, 4)(types.FunctionType(RHS_SIG), types.FunctionType(JAC_SIG),
         _V, types.float64, _V, _V, types.float64, types.float64, types.float64, types.int64,

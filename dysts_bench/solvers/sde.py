@@ -24,7 +24,7 @@ reproducible and independent of numba's global random state.
 Status codes: 0 success, 3 non-finite state (as in :mod:`dysts_bench.solvers.erk`).
 
 Delay equations have their own stochastic integrator,
-:func:`dysts_bench.solvers.delay.integrate_sdde` (Euler–Maruyama with the lagged state read
+:func:`dysts_bench.solvers.sdde.integrate_sdde` (Euler–Maruyama with the lagged state read
 from the stored path).
 """
 
@@ -151,7 +151,7 @@ def integrate_sde(compiled, y0, t_eval, sigma, *, t0=None, substeps=None, max_st
     system = compiled.system
     if system.delay:
         raise IntegrationError(f"{system.name} is a delay system: use "
-                               "dysts_bench.solvers.delay.integrate_sdde")
+                               "dysts_bench.solvers.sdde.integrate_sdde")
     y0, t_eval, t0 = check_inputs(compiled, y0, t_eval, t0, batch=False)
     dim = compiled.dim
     sigma = np.array(np.broadcast_to(np.asarray(sigma, dtype=np.float64), (dim,)), order="C")
