@@ -67,11 +67,11 @@ def test_notice_can_be_silenced(capsys, monkeypatch):
 
 def test_importing_the_solvers_compiles_no_loop(tmp_path):
     """Every integrator loop used to compile at import; now only on first use."""
-    code = ("import dysts_bench.trajectory, dysts_bench.invariants, dysts_bench.maps\n"
+    code = ("import dysts_bench.trajectory, dysts_bench.invariants.numerics, dysts_bench.maps\n"
             "from dysts_bench.solvers import erk, delay, sde, rosenbrock23\n"
             "loops = [erk.integrate_erk, erk.integrate_erk_batch, delay.integrate_dde,\n"
             "         delay.integrate_sdde_loop, sde.integrate_sde_loop,\n"
-            "         rosenbrock23.integrate_rosenbrock23, dysts_bench.invariants._benettin,\n"
+            "         rosenbrock23.integrate_rosenbrock23, dysts_bench.invariants.numerics._benettin,\n"
             "         dysts_bench.maps._iterate, dysts_bench.maps._qr_exponents]\n"
             "print(sum(len(f.signatures) for f in loops))")
     env = {"DYSTS_BENCH_CACHE_DIR": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "nb")}

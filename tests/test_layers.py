@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dysts_bench"
 
 #: Shared leaf utilities: importable from every layer; they import only each other.
 #: ("" is the package's own ``__init__``: the version and lazy re-exports.)
-LEAVES = {"", "atomic", "jsonutil", "schema", "pool", "console", "fractal", "regression"}
+LEAVES = {"", "atomic", "jsonutil", "schema", "pool", "console", "fractal", "regression", "jit", "paths",
+          "tracks"}
 
 #: Layers, earliest first; a unit (top-level module or subpackage) imports its own layer,
 #: earlier layers and the leaves only. ``metrics`` is scored on the runner's forecasts, but
@@ -32,7 +33,7 @@ LAYERS = [
     ("forecaster", {"forecaster"}),
     ("runner", {"runner"}),
     ("leaderboard", {"leaderboard", "plot"}),
-    ("cli", {"cli"}),
+    ("cli", {"cli", "__main__"}),
 ]
 RANK = {unit: i for i, (_, units) in enumerate(LAYERS) for unit in units}
 
