@@ -436,6 +436,10 @@ def test_lookup_detector():
     honest[20:] += 1e-5 * rng.standard_normal((180, 3))  # diverges after 20 steps
     assert not R.lookup_suspect(honest, future)
     assert not R.lookup_suspect(future[:10], future[:10])  # too short to tell
+    # an orbit settled on a cycle repeats exact context values: predicting them is no lookup
+    cycle = np.tile(future[:4], (60, 1))
+    assert R.lookup_suspect(cycle[40:].copy(), cycle[40:])
+    assert not R.lookup_suspect(cycle[40:].copy(), cycle[40:], context=cycle[:40])
 
 
 # --------------------------------------------------------------------------- stored forecasts, rescoring

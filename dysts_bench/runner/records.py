@@ -76,7 +76,7 @@ def _make_record(job: _Job, reply: bytes, common: dict, tuned_run: bool, scoring
         if forecast is None or forecast.shape != future.shape:
             shape = None if forecast is None else forecast.shape
             status, error = "bad_shape", f"forecast has shape {shape}, expected {future.shape}"
-        elif lookup_suspect(forecast, future):
+        elif lookup_suspect(forecast, future, context=context):
             status = "leak"
             error = ("the forecast reproduces the stored future bit for bit on most steps "
                      "(a lookup of the test data, not a forecast)")

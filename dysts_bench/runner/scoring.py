@@ -21,14 +21,23 @@ from .worker import _tb
 
 
 
-def lookup_suspect(forecast: np.ndarray, future: np.ndarray, min_steps: int = 16) -> bool:
+def lookup_suspect(forecast: np.ndarray, future: np.ndarray, min_steps: int = 16,
+                   context: np.ndarray | None = None) -> bool:
     """True if ``forecast`` reproduces the stored float32 future bit for bit on most steps,
-    including the second half: a table lookup, not a forecast of a chaotic system."""
+    including the second half: a table lookup, not a forecast of a chaotic system.
+
+    Future states that already occur, bit for bit, in the ``context`` do not count: an
+    orbit that has settled on a fixed point or a cycle (a map that is not chaotic at its
+    published parameters) repeats exact values, and an honest model may predict them."""
     n = len(future)
     if n < min_steps:
         return False
     with np.errstate(over="ignore", invalid="ignore"):
-        same = np.all(forecast.astype(np.float32) == future.astype(np.float32), axis=1)
+        truth = future.astype(np.float32)
+        same = np.all(forecast.astype(np.float32) == truth, axis=1)
+    if context is not None:
+        seen = {row.tobytes() for row in np.asarray(context, dtype=np.float32)}
+        same &= np.array([row.tobytes() not in seen for row in truth])
     return bool(same.mean() > 0.5 and same[n // 2:].mean() > 0.5)
 
 
