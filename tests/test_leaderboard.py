@@ -649,3 +649,15 @@ def test_cli_family_filter(tmp_path, capsys):
     assert sorted(table["forecaster"]) == ["esn", "sindy"] and set(table["family"]) == {"physics"}
     assert main(["leaderboard", "--results", str(tmp_path), "--family", "quantum"]) == 2
     assert "unknown family 'quantum'" in capsys.readouterr().err
+
+
+def test_the_baseline_label_is_resolved_per_track():
+    """A verified canonical run is labelled with the mark; its unverified track runs are not:
+    each track finds its own baseline."""
+    from dysts_bench.leaderboard.load import VERIFIED_MARK, resolve_label
+    frame = pd.DataFrame({"forecaster": [f"naive{VERIFIED_MARK}", "naive", "x"],
+                          "evaluation": ["canonical", "maps", "canonical"]})
+    canonical, maps = frame[frame.evaluation == "canonical"], frame[frame.evaluation == "maps"]
+    assert resolve_label(canonical, "naive") == f"naive{VERIFIED_MARK}"
+    assert resolve_label(maps, "naive") == "naive"
+    assert resolve_label(maps, f"naive{VERIFIED_MARK}") == "naive"

@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..metrics import horizon_lengths
 from ..schema import SCORED
-from .load import RUN_COLUMNS, horizon_columns
+from .load import RUN_COLUMNS, horizon_columns, resolve_label
 
 TASK = ["system", "series"]
 #: Per-task facts copied to the rows of missing records from another forecaster's record.
@@ -640,8 +640,11 @@ def summarize_tracks(frame: pd.DataFrame, tracks=None, **kwargs) -> list[Section
         if track not in have:
             sections.append(Section(track, PROTOCOLS[track], None, "no results yet"))
             continue
+        rows = frame[frame["evaluation"] == track]
+        # the baseline's label may differ by track: a verified run carries a mark
+        args = {**kwargs, "baseline": resolve_label(rows, kwargs.get("baseline"))}
         try:
-            board = summarize(frame, evaluation=track, **kwargs)
+            board = summarize(frame, evaluation=track, **args)
         except ValueError as exc:  # e.g. no system of the track in scope
             sections.append(Section(track, PROTOCOLS[track], None, str(exc)))
             continue

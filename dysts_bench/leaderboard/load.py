@@ -364,6 +364,7 @@ def resolve_label(frame: pd.DataFrame, name: str | None) -> str | None:
     """The display label of forecaster ``name`` (a verified reference run carries a mark)."""
     if name is None or frame.empty or name in set(frame["forecaster"]):
         return name
+    name = name.removesuffix(VERIFIED_MARK)
     marked = name + VERIFIED_MARK
     return marked if marked in set(frame["forecaster"]) else name
 
