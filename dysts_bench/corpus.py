@@ -106,6 +106,7 @@ def corpus_block(name, config: CorpusConfig):
     """(Block or None, record) of one system: every accepted draw's orbits."""
     from .dataset.protocol import Block
     from .registry import get_system
+    from .solvers import IntegrationError
     from .trajectory import make_trajectory
     system = get_system(name)
     if system.delay:
@@ -122,8 +123,12 @@ def corpus_block(name, config: CorpusConfig):
         rng = _rng(config.seed, name, draw, config.max_attempts)  # the initial states' own stream
         ics = probe[-1] + config.ic_spread * probe.std(axis=0) * rng.standard_normal(
             (config.n_initial_conditions, system.dim))
-        _, y = make_trajectory(system, config.length, pts_per_period=config.pts_per_period,
-                               transient=config.transient_periods, ic=ics, params=params)
+        try:
+            _, y = make_trajectory(system, config.length, pts_per_period=config.pts_per_period,
+                                   transient=config.transient_periods, ic=ics, params=params)
+        except IntegrationError as exc:  # a perturbed start the integrator cannot follow
+            draws.append({"draw": draw, "status": "rejected", "reason": f"integration failed: {exc}"})
+            continue
         if not np.all(np.isfinite(y)):
             draws.append({"draw": draw, "status": "rejected", "reason": "orbit not finite"})
             continue
