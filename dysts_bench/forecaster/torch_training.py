@@ -8,7 +8,9 @@ can take :data:`DEVICE_CONSTRAINT` from it at class creation without torch insta
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 import os
 
 import numpy as np
@@ -19,6 +21,13 @@ from .preprocessing import inside
 #: The accepted values of a forecaster's ``device`` parameter.
 DEVICE_CONSTRAINT = [Check(lambda v: isinstance(v, str) and (v in ("cpu", "auto") or v.startswith("cuda")),
                            "'cpu', 'auto' or 'cuda[:N]'")]
+
+
+def task_threads() -> int | None:
+    """Threads a task may use: ``OMP_NUM_THREADS``, which the runner sets from
+    ``--threads`` (default 1); None outside the runner when it is unset."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def resolve_device(device: str):
@@ -32,19 +41,41 @@ def resolve_device(device: str):
     return torch.device(device)
 
 
-def configure(seed: int, device):
-    """Seed everything a fit draws from, make the kernels deterministic, and use the
-    runner's thread count (``OMP_NUM_THREADS``, set from ``--threads``; 1 if unset).
+def configure(seed: int, device, default_threads: int | None = 1):
+    """Seed torch, make the kernels deterministic, and use the runner's thread count
+    (``OMP_NUM_THREADS``, set from ``--threads``; ``default_threads`` if unset, None:
+    leave torch's own).  On CPU the result is bitwise reproducible; on a GPU determinism
+    is requested with ``warn_only`` (some kernels have no deterministic version), so GPU
+    runs are seeded but not guaranteed bitwise identical.
 
-    Returns a CPU generator for the fit's own draws (initial weights, batches), so a
-    fit does not depend on what ran before it in the process."""
+    Returns a CPU generator for a fit's own draws (initial weights, batches), so a fit
+    does not depend on what ran before it in the process."""
     import torch
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1") or 1)))
+    device = resolve_device(device) if isinstance(device, str) else device
+    threads = task_threads() or default_threads
+    if threads:
+        torch.set_num_threads(threads)
     if device.type == "cuda":  # cuBLAS needs this for deterministic matrix products
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     torch.manual_seed(int(seed))  # the initial weights of torch.nn layers
     return torch.Generator().manual_seed(int(seed))
+
+
+@contextlib.contextmanager
+def torch_session(seed: int, device: str = "cpu", default_threads: int | None = None):
+    """:func:`configure` for the duration of a ``with`` block (which gets the generator),
+    restoring the previous thread count and determinism settings on exit."""
+    import torch
+    for name in ("lightning.pytorch", "pytorch_lightning", "lightning"):  # no banners in task logs
+        logging.getLogger(name).setLevel(logging.ERROR)
+    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    try:
+        yield configure(seed, device, default_threads)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(det, warn_only=warn_only)
 
 
 def as_tensor(x: np.ndarray, device):
