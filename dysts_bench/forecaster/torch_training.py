@@ -1,6 +1,8 @@
-"""Torch plumbing shared by the trained neural forecasters (neural ODE, AL-RNN, DeepONet):
-device choice, seeding and determinism, thread count, and a training loop with early
-stopping on a validation tail.
+"""Torch plumbing: device choice, seeding and determinism and thread count for every
+torch-based entry (the darts entries of :mod:`.deep` and the pretrained ones use
+:func:`torch_session`), and for the trained neural forecasters (neural ODE, AL-RNN,
+DeepONet) their base class :class:`TrainedTorchForecaster` with a training loop with
+early stopping on a validation tail.
 
 Importing this module does not import torch (each function does), so a forecaster file
 can take :data:`DEVICE_CONSTRAINT` from it at class creation without torch installed.
@@ -15,8 +17,10 @@ import os
 
 import numpy as np
 
-from .constraints import Check
-from .preprocessing import inside
+from .constraints import Check, Interval
+from .contract import Forecaster
+from .declared import declared_init
+from .preprocessing import guard_box, inside, standardise
 
 #: The accepted values of a forecaster's ``device`` parameter.
 DEVICE_CONSTRAINT = [Check(lambda v: isinstance(v, str) and (v in ("cpu", "auto") or v.startswith("cuda")),
@@ -149,3 +153,74 @@ def guard_path(path: np.ndarray, lo: np.ndarray, hi: np.ndarray):
             path[t:] = 0.0
             return path, t
     return path, None
+
+
+def random_starts(gen, high: int, count: int, device):
+    """``count`` start indices in ``[0, high)`` drawn from the fit's generator."""
+    import torch
+    return torch.randint(0, high, (count,), generator=gen).to(device)
+
+
+POSITIVE = [Interval(int, 1, None)]
+
+
+def training_parameters(*, batch: int, iterations: int, lr: float, eval_every: int, patience: int) -> dict:
+    """The parameters every :class:`TrainedTorchForecaster` has after its own, as
+    ``name: (default, accepted values)``; the validation tail, guard, seed and device
+    defaults are the same for all."""
+    return {
+        "batch": (batch, POSITIVE), "iterations": (iterations, POSITIVE),
+        "lr": (lr, [Interval(float, 0, None, closed="neither")]),
+        "valid_fraction": (0.2, [Interval(float, 0, 1, closed="neither")]), "valid_steps": (50, POSITIVE),
+        "eval_every": (eval_every, POSITIVE), "patience": (patience, POSITIVE),
+        "margin": (1.0, [Interval(float, 0, None, closed="right")]),
+        "seed": (0, [Interval(int, 0, None)]), "device": ("cpu", DEVICE_CONSTRAINT),
+    }
+
+
+class TrainedTorchForecaster(Forecaster):
+    """Base of the trained neural entries (family "physics", ``torch`` extra).
+
+    A subclass declares ``parameters`` as ``name: (default, accepted values)`` (its own,
+    then :func:`training_parameters`), from which it gets an ``__init__`` with an
+    explicit signature and ``_parameter_constraints``.  It implements
+    ``_setup(z, device, gen) -> (module, loss_fn, valid_fn)`` on the standardised
+    context, ``_keep(z)`` to move what the forecast needs to the CPU, and
+    ``_forecast(horizon)``, the standardised forecast as a tensor (under no_grad).
+
+    Fitting standardises the context, trains with :func:`train` under
+    :func:`torch_session` (the runner's threads, 1 if unset), and keeps the guard box of
+    the context widened by ``margin`` ranges; a forecast leaving it is replaced by the
+    context mean from that step on (:func:`guard_path`, ``diverged_at_``).
+    """
+
+    version = "1"
+    family = "physics"
+    multivariate = True
+    extra = "torch"
+    param_grid = {}
+    parameters: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        if "parameters" in cls.__dict__:
+            cls.__init__ = declared_init(cls, {k: d for k, (d, _) in cls.parameters.items()})
+            cls._parameter_constraints = {k: accepted for k, (_, accepted) in cls.parameters.items()}
+        super().__init_subclass__(**kwargs)
+
+    def _fit(self, context, *, dt, info):
+        device = resolve_device(self.device)
+        with torch_session(self.seed, device, default_threads=1) as gen:
+            z, self.mu_, self.sd_ = standardise(context)
+            module, loss_fn, valid_fn = self._setup(z, device, gen)
+            self.training_ = train(module, loss_fn, valid_fn, iterations=int(self.iterations), lr=self.lr,
+                                   eval_every=int(self.eval_every), patience=int(self.patience))
+            module.cpu()  # forecasts (and pickles) on the CPU, where the result is compared
+            self._keep(z)
+        self.lo_, self.hi_ = guard_box(z, self.margin)
+
+    def _predict(self, horizon):
+        import torch
+        with torch_session(self.seed, "cpu", default_threads=1), torch.no_grad():
+            path = self._forecast(horizon)
+        out, self.diverged_at_ = guard_path(path.double().numpy(), self.lo_, self.hi_)
+        return out * self.sd_ + self.mu_
