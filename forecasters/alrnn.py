@@ -55,18 +55,9 @@ class ALRNN(TrainedTorchForecaster):
         Teacher-forcing strength in [0, 1].
     sequence, batch : int
         Samples per training sequence and sequences per training step.
-    iterations : int
-        Maximum training steps (Adam, learning rate ``lr`` cosine-annealed to ``lr/10``).
-    lr : float
-        Adam learning rate.
-    valid_fraction, valid_steps, eval_every, patience
-        Early stopping, as in :class:`NeuralODE <neural_ode.NeuralODE>`.
-    margin : float
-        Divergence guard, in context ranges beyond the context's bounding box.
-    seed : int
-        Seed of the initial weights and the sequence draws.
-    device : str
-        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    iterations, lr, valid_fraction, valid_steps, eval_every, patience, margin, seed, device
+        Training, early stopping, divergence guard, seed (of the initial weights and the sequence
+        draws) and device: see :class:`~dysts_bench.forecaster.torch_training.TrainedTorchForecaster`.
     """
 
     name = "alrnn"

@@ -48,17 +48,11 @@ class DeepONetFlowMap(TrainedTorchForecaster):
         Hidden units of both nets (two hidden tanh layers each).
     basis : int
         Basis functions per variable (the DeepONet's ``p``).
-    batch, iterations, lr
-        Windows per training step, maximum steps, Adam learning rate (cosine-annealed
-        to ``lr/10``).
-    valid_fraction, valid_steps, eval_every, patience
-        Early stopping, as in :class:`NeuralODE <neural_ode.NeuralODE>`.
-    margin : float
-        Divergence guard, in context ranges beyond the context's bounding box.
-    seed : int
-        Seed of the initial weights and the window draws.
-    device : str
-        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    batch : int
+        Windows per training step.
+    iterations, lr, valid_fraction, valid_steps, eval_every, patience, margin, seed, device
+        Training, early stopping, divergence guard, seed (of the initial weights and the window
+        draws) and device: see :class:`~dysts_bench.forecaster.torch_training.TrainedTorchForecaster`.
     """
 
     name = "deeponet"

@@ -1,6 +1,6 @@
 """GRU: darts' ``RNNModel`` as a benchmark entry (family "deep", ``torch`` extra)."""
 
-from dysts_bench.forecaster.deep import DROPOUT, POSITIVE, DartsTorchForecaster
+from dysts_bench.forecaster.deep import RNN_ARCHITECTURE, DartsTorchForecaster
 
 
 class GRU(DartsTorchForecaster):
@@ -16,15 +16,6 @@ class GRU(DartsTorchForecaster):
     name = "gru"
     darts_model = "RNNModel"
     darts_fixed = {"model": "GRU"}
-    architecture = {  # darts argument: (default, full size, accepted values)
-        "input_chunk_length": (50, 50, POSITIVE),
-        "hidden_dim": (32, 25, POSITIVE),
-        "n_rnn_layers": (1, 2, POSITIVE),
-        "training_length": (60, 60, POSITIVE),
-        "dropout": (0.0, 0.0, DROPOUT),
-    }
+    architecture = RNN_ARCHITECTURE
     training = {"n_epochs": (20, 200)}  # (default, full size)
     measured_cost = dict(lorenz_s=3.9, hyper_rossler_s=3.8, canonical_cpu_minutes=40)
-
-    def _window(self):
-        return int(self.training_length)  # RNNModel trains on sequences, not windows

@@ -1,6 +1,6 @@
 """LSTM: darts' ``RNNModel`` as a benchmark entry (family "deep", ``torch`` extra)."""
 
-from dysts_bench.forecaster.deep import DROPOUT, POSITIVE, DartsTorchForecaster
+from dysts_bench.forecaster.deep import RNN_ARCHITECTURE, DartsTorchForecaster
 
 
 class LSTM(DartsTorchForecaster):
@@ -14,15 +14,6 @@ class LSTM(DartsTorchForecaster):
     name = "lstm"
     darts_model = "RNNModel"
     darts_fixed = {"model": "LSTM"}
-    architecture = {  # darts argument: (default, full size, accepted values)
-        "input_chunk_length": (50, 50, POSITIVE),
-        "hidden_dim": (32, 25, POSITIVE),
-        "n_rnn_layers": (1, 2, POSITIVE),
-        "training_length": (60, 60, POSITIVE),
-        "dropout": (0.0, 0.0, DROPOUT),
-    }
+    architecture = RNN_ARCHITECTURE
     training = {"n_epochs": (20, 200)}  # (default, full size)
     measured_cost = dict(lorenz_s=2.8, hyper_rossler_s=2.6, canonical_cpu_minutes=32)
-
-    def _window(self):
-        return int(self.training_length)  # RNNModel trains on sequences, not windows

@@ -50,23 +50,9 @@ class NeuralODE(TrainedTorchForecaster):
         Samples per multiple-shooting segment.
     batch : int
         Segments per training step.
-    iterations : int
-        Maximum training steps (Adam, learning rate ``lr`` cosine-annealed to ``lr/10``).
-    lr : float
-        Adam learning rate.
-    valid_fraction : float
-        Fraction of the context held out for early stopping.
-    valid_steps : int
-        Length of the free-running validation forecasts (samples).
-    eval_every, patience : int
-        Validate every ``eval_every`` steps; stop after ``patience`` validations
-        without improvement.
-    margin : float
-        Divergence guard, in context ranges beyond the context's bounding box.
-    seed : int
-        Seed of the initial weights and the segment draws.
-    device : str
-        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    iterations, lr, valid_fraction, valid_steps, eval_every, patience, margin, seed, device
+        Training, early stopping, divergence guard, seed (of the initial weights and the segment
+        draws) and device: see :class:`~dysts_bench.forecaster.torch_training.TrainedTorchForecaster`.
     """
 
     name = "neural_ode"

@@ -24,6 +24,13 @@ from .torch_training import torch_session  # noqa: F401 - also the pretrained en
 POSITIVE = [Interval(int, 1, None)]
 DROPOUT = [Interval(float, 0, 1, closed="left")]
 
+#: The architecture of darts' ``RNNModel`` (the LSTM and GRU entries), which trains on
+#: sequences of ``training_length`` samples: (default, full size, accepted values).
+RNN_ARCHITECTURE = {
+    "input_chunk_length": (50, 50, POSITIVE), "hidden_dim": (32, 25, POSITIVE), "n_rnn_layers": (1, 2, POSITIVE),
+    "training_length": (60, 60, POSITIVE), "dropout": (0.0, 0.0, DROPOUT),
+}
+
 #: The training parameters every darts torch entry has: (default, full size, accepted values).
 TRAINING = {
     "n_epochs": (20, 100, POSITIVE), "batch_size": (64, 32, POSITIVE),
@@ -201,8 +208,9 @@ class DartsTorchForecaster(DartsForecaster):
         return getattr(darts.models, self.darts_model)
 
     def _window(self) -> int:
-        """Samples one training example reads before its targets."""
-        return int(self.input_chunk_length)
+        """Samples one training example reads before its targets (RNNModel trains on
+        sequences of ``training_length``, the others on input windows)."""
+        return int(getattr(self, "training_length", self.input_chunk_length))
 
     def _darts_kwargs(self) -> dict:
         params = self.get_params()

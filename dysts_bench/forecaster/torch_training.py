@@ -192,6 +192,26 @@ class TrainedTorchForecaster(Forecaster):
     :func:`torch_session` (the runner's threads, 1 if unset), and keeps the guard box of
     the context widened by ``margin`` ranges; a forecast leaving it is replaced by the
     context mean from that step on (:func:`guard_path`, ``diverged_at_``).
+
+    Parameters shared by the subclasses
+    -----------------------------------
+    iterations : int
+        Maximum training steps (Adam, learning rate ``lr`` cosine-annealed to ``lr/10``).
+    lr : float
+        Adam learning rate.
+    valid_fraction : float
+        Fraction of the context held out for early stopping.
+    valid_steps : int
+        Length of the free-running validation forecasts (samples).
+    eval_every, patience : int
+        Validate every ``eval_every`` steps; stop after ``patience`` validations
+        without improvement.
+    margin : float
+        Divergence guard, in context ranges beyond the context's bounding box.
+    seed : int
+        Seed of the initial weights and of the training draws.
+    device : str
+        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
     """
 
     version = "1"
