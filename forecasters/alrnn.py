@@ -1,10 +1,11 @@
 """Almost-linear RNN trained with generalized teacher forcing (dynamical-systems reconstruction)."""
 
-from dysts_bench.forecaster import Forecaster, Interval, guard_box, standardise
-from dysts_bench.forecaster.torch_training import DEVICE_CONSTRAINT, guard_path
+from dysts_bench.forecaster import Interval
+from dysts_bench.forecaster import torch_training as T
+from dysts_bench.forecaster.torch_training import POSITIVE, TrainedTorchForecaster, training_parameters
 
 
-class ALRNN(Forecaster):
+class ALRNN(TrainedTorchForecaster):
     """Almost-linear recurrent neural network (AL-RNN), a piecewise-linear RNN with only a
     few rectified units, trained by generalized teacher forcing.
 
@@ -54,55 +55,18 @@ class ALRNN(Forecaster):
         Teacher-forcing strength in [0, 1].
     sequence, batch : int
         Samples per training sequence and sequences per training step.
-    iterations : int
-        Maximum training steps (Adam, learning rate ``lr`` cosine-annealed to ``lr/10``).
-    lr : float
-        Adam learning rate.
-    valid_fraction, valid_steps, eval_every, patience
-        Early stopping, as in :class:`NeuralODE <neural_ode.NeuralODE>`.
-    margin : float
-        Divergence guard, in context ranges beyond the context's bounding box.
-    seed : int
-        Seed of the initial weights and the sequence draws.
-    device : str
-        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    iterations, lr, valid_fraction, valid_steps, eval_every, patience, margin, seed, device
+        Training, early stopping, divergence guard, seed (of the initial weights and the sequence
+        draws) and device: see :class:`~dysts_bench.forecaster.torch_training.TrainedTorchForecaster`.
     """
 
     name = "alrnn"
-    version = "1"
-    family = "physics"
-    multivariate = True
-    extra = "torch"
     requires = ("torch",)
-    param_grid = {}
-    _parameter_constraints = {
-        **{k: [Interval(int, 1, None)] for k in ("latent", "sequence", "batch", "iterations",
-                                                 "valid_steps", "eval_every", "patience")},
-        "relu": [Interval(int, 0, None)],
-        "alpha": [Interval(float, 0, 1)],
-        "lr": [Interval(float, 0, None, closed="neither")],
-        "valid_fraction": [Interval(float, 0, 1, closed="neither")],
-        "margin": [Interval(float, 0, None, closed="right")],
-        "seed": [Interval(int, 0, None)], "device": DEVICE_CONSTRAINT,
+    parameters = {  # name: (default, accepted values)
+        "latent": (50, POSITIVE), "relu": (20, [Interval(int, 0, None)]), "alpha": (0.1, [Interval(float, 0, 1)]),
+        "sequence": (100, POSITIVE),
+        **training_parameters(batch=16, iterations=220, lr=1e-2, eval_every=25, patience=6),
     }
-
-    def __init__(self, latent=50, relu=20, alpha=0.1, sequence=100, batch=16, iterations=220, lr=1e-2,
-                 valid_fraction=0.2, valid_steps=50, eval_every=25, patience=6, margin=1.0,
-                 seed=0, device="cpu"):
-        self.latent = latent
-        self.relu = relu
-        self.alpha = alpha
-        self.sequence = sequence
-        self.batch = batch
-        self.iterations = iterations
-        self.lr = lr
-        self.valid_fraction = valid_fraction
-        self.valid_steps = valid_steps
-        self.eval_every = eval_every
-        self.patience = patience
-        self.margin = margin
-        self.seed = seed
-        self.device = device
 
     # -- the model (a ParameterDict, so a fitted model pickles) ----------------------
     def _init_params(self, dim, gen):
@@ -143,12 +107,8 @@ class ALRNN(Forecaster):
             out.append(z[:, :dim])
         return torch.stack(out)
 
-    def _fit(self, context, *, dt, info):
+    def _setup(self, z, device, gen):
         import torch
-        from dysts_bench.forecaster import torch_training as T
-        device = T.resolve_device(self.device)
-        gen = T.configure(self.seed, device)
-        z, self.mu_, self.sd_ = standardise(context)
         S, V, alpha = int(self.sequence), int(self.valid_steps), float(self.alpha)
         train, tail = T.split_tail(z, self.valid_fraction, max(S + 1, 2))
         self.params_ = self._init_params(z.shape[1], gen).to(device)
@@ -156,7 +116,7 @@ class ALRNN(Forecaster):
         offsets = torch.arange(S + 1, device=device)
 
         def loss_fn(step):
-            starts = torch.randint(0, len(train) - S, (int(self.batch),), generator=gen).to(device)
+            starts = T.random_starts(gen, len(train) - S, int(self.batch), device)
             x = data[starts[None, :] + offsets[:, None]]  # (S + 1, batch, dim)
             return torch.mean((self._run(x, alpha) - x[1:]) ** 2)
 
@@ -169,16 +129,12 @@ class ALRNN(Forecaster):
         def valid_fn():
             return torch.mean((self._run(warm, alpha, free=V)[S:] - truth) ** 2)
 
-        self.training_ = T.train(self.params_, loss_fn, valid_fn, iterations=int(self.iterations), lr=self.lr,
-                                 eval_every=int(self.eval_every), patience=int(self.patience))
-        self.params_.cpu()
-        self.warmup_ = z[-min(len(z), 4 * S):].copy()  # forced through to settle the latent state
-        self.lo_, self.hi_ = guard_box(z, self.margin)
+        return self.params_, loss_fn, valid_fn
 
-    def _predict(self, horizon):
+    def _keep(self, z):
+        self.warmup_ = z[-min(len(z), 4 * int(self.sequence)):].copy()  # forced through to settle the latent state
+
+    def _forecast(self, horizon):
         import torch
-        with torch.no_grad():
-            x = torch.as_tensor(self.warmup_[:, None, :], dtype=torch.float32)
-            path = self._run(x, float(self.alpha), free=horizon)[len(x) - 1:, 0]
-        out, self.diverged_at_ = guard_path(path.double().numpy(), self.lo_, self.hi_)
-        return out * self.sd_ + self.mu_
+        x = torch.as_tensor(self.warmup_[:, None, :], dtype=torch.float32)
+        return self._run(x, float(self.alpha), free=horizon)[len(x) - 1:, 0]

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster, Interval, guard_box, standardise
-from dysts_bench.forecaster.torch_training import DEVICE_CONSTRAINT, guard_path
+from dysts_bench.forecaster import torch_training as T
+from dysts_bench.forecaster.torch_training import POSITIVE, TrainedTorchForecaster, training_parameters
 
 
-class DeepONetFlowMap(Forecaster):
+class DeepONetFlowMap(TrainedTorchForecaster):
     """A DeepONet that maps the recent window to the flow over the next ``chunk`` samples.
 
     Lu, Jin, Pang, Zhang & Karniadakis (2021), *Learning nonlinear operators via DeepONet
@@ -48,52 +48,19 @@ class DeepONetFlowMap(Forecaster):
         Hidden units of both nets (two hidden tanh layers each).
     basis : int
         Basis functions per variable (the DeepONet's ``p``).
-    batch, iterations, lr
-        Windows per training step, maximum steps, Adam learning rate (cosine-annealed
-        to ``lr/10``).
-    valid_fraction, valid_steps, eval_every, patience
-        Early stopping, as in :class:`NeuralODE <neural_ode.NeuralODE>`.
-    margin : float
-        Divergence guard, in context ranges beyond the context's bounding box.
-    seed : int
-        Seed of the initial weights and the window draws.
-    device : str
-        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    batch : int
+        Windows per training step.
+    iterations, lr, valid_fraction, valid_steps, eval_every, patience, margin, seed, device
+        Training, early stopping, divergence guard, seed (of the initial weights and the window
+        draws) and device: see :class:`~dysts_bench.forecaster.torch_training.TrainedTorchForecaster`.
     """
 
     name = "deeponet"
-    version = "1"
-    family = "physics"
-    multivariate = True
-    extra = "torch"
     requires = ("torch",)
-    param_grid = {}
-    _parameter_constraints = {
-        **{k: [Interval(int, 1, None)] for k in ("window", "chunk", "width", "basis", "batch", "iterations",
-                                                 "valid_steps", "eval_every", "patience")},
-        "lr": [Interval(float, 0, None, closed="neither")],
-        "valid_fraction": [Interval(float, 0, 1, closed="neither")],
-        "margin": [Interval(float, 0, None, closed="right")],
-        "seed": [Interval(int, 0, None)], "device": DEVICE_CONSTRAINT,
+    parameters = {  # name: (default, accepted values)
+        "window": (10, POSITIVE), "chunk": (10, POSITIVE), "width": (64, POSITIVE), "basis": (32, POSITIVE),
+        **training_parameters(batch=64, iterations=2000, lr=1e-3, eval_every=100, patience=8),
     }
-
-    def __init__(self, window=10, chunk=10, width=64, basis=32, batch=64, iterations=2000, lr=1e-3,
-                 valid_fraction=0.2, valid_steps=50, eval_every=100, patience=8, margin=1.0,
-                 seed=0, device="cpu"):
-        self.window = window
-        self.chunk = chunk
-        self.width = width
-        self.basis = basis
-        self.batch = batch
-        self.iterations = iterations
-        self.lr = lr
-        self.valid_fraction = valid_fraction
-        self.valid_steps = valid_steps
-        self.eval_every = eval_every
-        self.patience = patience
-        self.margin = margin
-        self.seed = seed
-        self.device = device
 
     def _nets(self, dim):
         """Branch, trunk and output bias in a ModuleDict (so a fitted model pickles)."""
@@ -126,12 +93,8 @@ class DeepONetFlowMap(Forecaster):
             w = torch.cat([w, nxt], dim=1)[:, -int(self.window):]
         return torch.cat(out, dim=1)[:, :steps]
 
-    def _fit(self, context, *, dt, info):
+    def _setup(self, z, device, gen):
         import torch
-        from dysts_bench.forecaster import torch_training as T
-        device = T.resolve_device(self.device)
-        gen = T.configure(self.seed, device)
-        z, self.mu_, self.sd_ = standardise(context)
         Wn, K, V = int(self.window), int(self.chunk), int(self.valid_steps)
         train, tail = T.split_tail(z, self.valid_fraction, Wn + K)
         self.nets_ = self._nets(z.shape[1]).to(device)
@@ -144,7 +107,7 @@ class DeepONetFlowMap(Forecaster):
         ends = torch.arange(Wn - 1, len(train) - K, device=device)  # window end indices
 
         def loss_fn(step):
-            t = ends[torch.randint(0, len(ends), (int(self.batch),), generator=gen).to(device)]
+            t = ends[T.random_starts(gen, len(ends), int(self.batch), device)]
             pred = self._chunk(data[t[:, None] + past[None, :]])
             return torch.mean(((pred - data[t[:, None] + ahead[None, :]]) / self.sigma_) ** 2)
 
@@ -156,16 +119,12 @@ class DeepONetFlowMap(Forecaster):
         def valid_fn():
             return torch.mean((self._rollout(v_windows, V) - v_truth) ** 2)
 
-        self.training_ = T.train(self.nets_, loss_fn, valid_fn, iterations=int(self.iterations), lr=self.lr,
-                                 eval_every=int(self.eval_every), patience=int(self.patience))
-        self.nets_.cpu()
-        self.offsets_, self.sigma_ = self.offsets_.cpu(), self.sigma_.cpu()
-        self.window_ = z[-Wn:].copy()
-        self.lo_, self.hi_ = guard_box(z, self.margin)
+        return self.nets_, loss_fn, valid_fn
 
-    def _predict(self, horizon):
+    def _keep(self, z):
+        self.offsets_, self.sigma_ = self.offsets_.cpu(), self.sigma_.cpu()
+        self.window_ = z[-int(self.window):].copy()
+
+    def _forecast(self, horizon):
         import torch
-        with torch.no_grad():
-            path = self._rollout(torch.as_tensor(self.window_[None], dtype=torch.float32), horizon)[0]
-        out, self.diverged_at_ = guard_path(path.double().numpy(), self.lo_, self.hi_)
-        return out * self.sd_ + self.mu_
+        return self._rollout(torch.as_tensor(self.window_[None], dtype=torch.float32), horizon)[0]

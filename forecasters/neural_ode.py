@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from dysts_bench.forecaster import Forecaster, Interval, guard_box, standardise
-from dysts_bench.forecaster.torch_training import DEVICE_CONSTRAINT, guard_path
+from dysts_bench.forecaster import torch_training as T
+from dysts_bench.forecaster.torch_training import POSITIVE, TrainedTorchForecaster, training_parameters
 
 
-class NeuralODE(Forecaster):
+class NeuralODE(TrainedTorchForecaster):
     """Neural ordinary differential equation ``dz/ds = f_theta(z)``, integrated forward.
 
     Chen, Rubanova, Bettencourt & Duvenaud (2018), *Neural ordinary differential
@@ -50,57 +50,17 @@ class NeuralODE(Forecaster):
         Samples per multiple-shooting segment.
     batch : int
         Segments per training step.
-    iterations : int
-        Maximum training steps (Adam, learning rate ``lr`` cosine-annealed to ``lr/10``).
-    lr : float
-        Adam learning rate.
-    valid_fraction : float
-        Fraction of the context held out for early stopping.
-    valid_steps : int
-        Length of the free-running validation forecasts (samples).
-    eval_every, patience : int
-        Validate every ``eval_every`` steps; stop after ``patience`` validations
-        without improvement.
-    margin : float
-        Divergence guard, in context ranges beyond the context's bounding box.
-    seed : int
-        Seed of the initial weights and the segment draws.
-    device : str
-        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    iterations, lr, valid_fraction, valid_steps, eval_every, patience, margin, seed, device
+        Training, early stopping, divergence guard, seed (of the initial weights and the segment
+        draws) and device: see :class:`~dysts_bench.forecaster.torch_training.TrainedTorchForecaster`.
     """
 
     name = "neural_ode"
-    version = "1"
-    family = "physics"
-    multivariate = True
-    extra = "torch"
     requires = ("torch", "torchdiffeq")
-    param_grid = {}
-    _parameter_constraints = {
-        **{k: [Interval(int, 1, None)] for k in ("width", "depth", "segment", "batch", "iterations",
-                                                 "valid_steps", "eval_every", "patience")},
-        "lr": [Interval(float, 0, None, closed="neither")],
-        "valid_fraction": [Interval(float, 0, 1, closed="neither")],
-        "margin": [Interval(float, 0, None, closed="right")],
-        "seed": [Interval(int, 0, None)], "device": DEVICE_CONSTRAINT,
+    parameters = {  # name: (default, accepted values)
+        "width": (64, POSITIVE), "depth": (2, POSITIVE), "segment": (10, POSITIVE),
+        **training_parameters(batch=128, iterations=270, lr=1e-2, eval_every=25, patience=6),
     }
-
-    def __init__(self, width=64, depth=2, segment=10, batch=128, iterations=270, lr=1e-2,
-                 valid_fraction=0.2, valid_steps=50, eval_every=25, patience=6, margin=1.0,
-                 seed=0, device="cpu"):
-        self.width = width
-        self.depth = depth
-        self.segment = segment
-        self.batch = batch
-        self.iterations = iterations
-        self.lr = lr
-        self.valid_fraction = valid_fraction
-        self.valid_steps = valid_steps
-        self.eval_every = eval_every
-        self.patience = patience
-        self.margin = margin
-        self.seed = seed
-        self.device = device
 
     def _field(self, dim):
         """The vector field: a tanh MLP (an nn.Sequential, so a fitted model pickles)."""
@@ -119,12 +79,8 @@ class NeuralODE(Forecaster):
         net, scale = self.net_, self.scale_
         return odeint(lambda s, z: scale * net(z), z0, t, method="rk4")
 
-    def _fit(self, context, *, dt, info):
+    def _setup(self, z, device, gen):
         import torch
-        from dysts_bench.forecaster import torch_training as T
-        device = T.resolve_device(self.device)
-        gen = T.configure(self.seed, device)
-        z, self.mu_, self.sd_ = standardise(context)
         L, V = int(self.segment), int(self.valid_steps)
         train, tail = T.split_tail(z, self.valid_fraction, max(L + 1, 2))
         self.net_ = self._field(z.shape[1]).to(device)
@@ -135,7 +91,7 @@ class NeuralODE(Forecaster):
         n_starts = len(train) - L
 
         def loss_fn(step):
-            starts = torch.randint(0, n_starts, (int(self.batch),), generator=gen).to(device)
+            starts = T.random_starts(gen, n_starts, int(self.batch), device)
             target = data[starts[None, :] + offsets[:, None]]  # (L + 1, batch, dim)
             return torch.mean((self._integrate(target[0], L) - target) ** 2)
 
@@ -145,16 +101,12 @@ class NeuralODE(Forecaster):
         def valid_fn():
             return torch.mean((self._integrate(v_target[0], V) - v_target) ** 2)
 
-        self.training_ = T.train(self.net_, loss_fn, valid_fn, iterations=int(self.iterations), lr=self.lr,
-                                 eval_every=int(self.eval_every), patience=int(self.patience))
-        self.scale_ = self.scale_.cpu()
-        self.net_.cpu()  # forecasts (and pickles) on the CPU, where the result is compared
-        self.z_last_ = z[-1].copy()
-        self.lo_, self.hi_ = guard_box(z, self.margin)
+        return self.net_, loss_fn, valid_fn
 
-    def _predict(self, horizon):
+    def _keep(self, z):
+        self.scale_ = self.scale_.cpu()
+        self.z_last_ = z[-1].copy()
+
+    def _forecast(self, horizon):
         import torch
-        with torch.no_grad():
-            path = self._integrate(torch.as_tensor(self.z_last_[None, :], dtype=torch.float32), horizon)
-        out, self.diverged_at_ = guard_path(path[1:, 0].double().numpy(), self.lo_, self.hi_)
-        return out * self.sd_ + self.mu_
+        return self._integrate(torch.as_tensor(self.z_last_[None, :], dtype=torch.float32), horizon)[1:, 0]

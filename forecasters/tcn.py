@@ -1,7 +1,6 @@
 """TCN: darts' ``TCNModel`` as a benchmark entry (family "deep", ``torch`` extra)."""
 
-from dysts_bench.forecaster import Interval
-from dysts_bench.forecaster.deep import TRAINING_CONSTRAINTS, DartsTorchForecaster, arguments
+from dysts_bench.forecaster.deep import DROPOUT, POSITIVE, DartsTorchForecaster
 
 
 class TCN(DartsTorchForecaster):
@@ -10,50 +9,16 @@ class TCN(DartsTorchForecaster):
 
     Bai, Kolter & Koltun (2018), *An empirical evaluation of generic convolutional and
     recurrent networks for sequence modeling*, arXiv:1803.01271; through darts (Herzen et al. 2022, JMLR 23(124)).
-    In the reference benchmark: Gilpin (2021, NeurIPS Datasets and Benchmarks) and Gilpin
-    (2023, Phys. Rev. Research 5, 043252).
-
-    Architecture parameters are darts' constructor arguments of the same name; the
-    training parameters (``n_epochs``, ``batch_size``, ``lr``, ``patience``,
-    ``val_length``, ``device``, ``seed``) are those of
-    :class:`dysts_bench.forecaster.deep.DartsTorchForecaster` (z-scored context, early
-    stopping on the last ``val_length`` samples, seeded and bitwise deterministic on CPU).
-
-    Default (CPU) configuration, sized to about 1 CPU-hour for the 402 canonical tasks
-    (context 1000, horizon 3700) on one core; the full size is darts' default network
-    with ``output_chunk_length=1`` as in the reference study, which chose
-    ``input_chunk_length`` per system from {5, 10, 25, 50, 100} (here fixed at 50):
-
-    * ``input_chunk_length``: 50 (full size 50)
-    * ``output_chunk_length``: 10 (full size 1)
-    * ``kernel_size``: 3 (full size 3)
-    * ``num_filters``: 8 (full size 3)
-    * ``dilation_base``: 2 (full size 2)
-    * ``dropout``: 0.2 (full size 0.2)
-    * training: n_epochs=20, batch_size=64, lr=0.001, patience=3, val_length=200, device=cpu
-      (full size: n_epochs=100, batch_size=32, lr=0.001, patience=10, val_length=200, device=cuda)
-
-    Measured cost of the default: 3.7 s (Lorenz) and 3.6 s (HyperRossler)
-    of CPU time per task for fit + predict on one core (context 1000, horizon 3700; measured
-    2026-12-08 on the 2-core development machine), so about
-    38 CPU-minutes for the 402 canonical tasks with the runner's 1-2 s per-task overhead.
-
-    Full size on a GPU (``TCN.full_size()`` in Python)::
-
-        dysts-bench run tcn --param input_chunk_length=50 --param output_chunk_length=1 \
-        --param kernel_size=3 --param num_filters=3 --param dilation_base=2 --param \
-        dropout=0.2 --param n_epochs=100 --param batch_size=32 --param lr=0.001 --param \
-        patience=10 --param val_length=200 --param device=cuda --workers 1 --timeout \
-        7200
     """
 
     name = "tcn"
     darts_model = "TCNModel"
-    darts_fixed = {}
-    FULL_SIZE = {'input_chunk_length': 50, 'output_chunk_length': 1, 'kernel_size': 3, 'num_filters': 3, 'dilation_base': 2, 'dropout': 0.2, 'n_epochs': 100, 'batch_size': 32, 'lr': 0.001, 'patience': 10, 'val_length': 200, 'device': 'cuda'}
-    _parameter_constraints = {"input_chunk_length": [Interval(int, 1, None)], "output_chunk_length": [Interval(int, 1, None)], "kernel_size": [Interval(int, 1, None)], "num_filters": [Interval(int, 1, None)], "dilation_base": [Interval(int, 1, None)], "dropout": [Interval(float, 0, 1, closed="left")], **TRAINING_CONSTRAINTS}
-
-    def __init__(self, input_chunk_length=50, output_chunk_length=10, kernel_size=3, num_filters=8,
-                 dilation_base=2, dropout=0.2, n_epochs=20, batch_size=64, lr=0.001, patience=3,
-                 val_length=200, device='cpu', seed=0):
-        super().__init__(**arguments(locals()))
+    architecture = {  # darts argument: (default, full size, accepted values)
+        "input_chunk_length": (50, 50, POSITIVE),
+        "output_chunk_length": (10, 1, POSITIVE),
+        "kernel_size": (3, 3, POSITIVE),
+        "num_filters": (8, 3, POSITIVE),
+        "dilation_base": (2, 2, POSITIVE),
+        "dropout": (0.2, 0.2, DROPOUT),
+    }
+    measured_cost = dict(lorenz_s=3.7, hyper_rossler_s=3.6, canonical_cpu_minutes=38)

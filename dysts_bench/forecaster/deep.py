@@ -9,68 +9,86 @@ Nothing here imports torch at module import time: the core package works without
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
-import os
 
 import numpy as np
 
 from .adapters import DartsForecaster
 from .constraints import Interval
 from .contract import Forecaster
+from .declared import declared_init
 from .preprocessing import standardise
+from .torch_training import torch_session  # noqa: F401 - also the pretrained entries' import
 
-#: Parameters every darts torch entry has; the others are darts constructor arguments.
-TRAINING_PARAMS = ("n_epochs", "batch_size", "lr", "patience", "val_length", "device", "seed")
+#: Accepted values of the common architecture parameters (for the entries' tables).
+POSITIVE = [Interval(int, 1, None)]
+DROPOUT = [Interval(float, 0, 1, closed="left")]
 
-TRAINING_CONSTRAINTS = {
-    "n_epochs": [Interval(int, 1, None)], "batch_size": [Interval(int, 1, None)],
-    "lr": [Interval(float, 0, None, closed="neither")], "patience": [Interval(int, 0, None)],
-    "val_length": [Interval(int, 0, None)], "device": ["cpu", "cuda"], "seed": [Interval(int, 0, None)],
+#: The architecture of darts' ``RNNModel`` (the LSTM and GRU entries), which trains on
+#: sequences of ``training_length`` samples: (default, full size, accepted values).
+RNN_ARCHITECTURE = {
+    "input_chunk_length": (50, 50, POSITIVE), "hidden_dim": (32, 25, POSITIVE), "n_rnn_layers": (1, 2, POSITIVE),
+    "training_length": (60, 60, POSITIVE), "dropout": (0.0, 0.0, DROPOUT),
 }
 
+#: The training parameters every darts torch entry has: (default, full size, accepted values).
+TRAINING = {
+    "n_epochs": (20, 100, POSITIVE), "batch_size": (64, 32, POSITIVE),
+    "lr": (0.001, 0.001, [Interval(float, 0, None, closed="neither")]), "patience": (3, 10, [Interval(int, 0, None)]),
+    "val_length": (200, 200, [Interval(int, 0, None)]), "device": ("cpu", "cuda", ["cpu", "cuda"]),
+    "seed": (0, None, [Interval(int, 0, None)]),
+}
+#: Parameters every darts torch entry has; the others are darts constructor arguments.
+TRAINING_PARAMS = tuple(TRAINING)
+TRAINING_CONSTRAINTS = {k: accepted for k, (_, _, accepted) in TRAINING.items()}
 
-def arguments(local_vars: dict) -> dict:
-    """A constructor's arguments from its ``locals()`` (for ``super().__init__(**...)``)."""
-    return {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+_DOC = """
+    In the reference benchmark: Gilpin (2021, NeurIPS Datasets and Benchmarks) and Gilpin
+    (2023, Phys. Rev. Research 5, 043252).
+
+    {fixed}Architecture parameters are darts' constructor arguments of the same name; the
+    training parameters (``n_epochs``, ``batch_size``, ``lr``, ``patience``,
+    ``val_length``, ``device``, ``seed``) are those of
+    :class:`dysts_bench.forecaster.deep.DartsTorchForecaster` (z-scored context, early
+    stopping on the last ``val_length`` samples, seeded and bitwise deterministic on CPU).
+
+    Default (CPU) configuration, sized to about 1 CPU-hour for the 402 canonical tasks
+    (context 1000, horizon 3700) on one core; the full size is darts' default network
+    with ``output_chunk_length=1`` as in the reference study, which chose
+    ``input_chunk_length`` per system from {{5, 10, 25, 50, 100}} (here fixed at 50):
+
+{table}
+    * training: {training}
+      (full size: {full_training})
+
+    Measured cost of the default: {lorenz_s} s (Lorenz) and {hyper_rossler_s} s (HyperRossler)
+    of CPU time per task for fit + predict on one core (context 1000, horizon 3700; measured
+    2026-12-08 on the 2-core development machine{runner}), so about
+    {canonical_cpu_minutes} CPU-minutes for the 402 canonical tasks with the runner's 1-2 s per-task overhead.
+
+    Full size on a GPU (``{cls}.full_size()`` in Python)::
+
+{command}
+    """
 
 
-def task_threads() -> int | None:
-    """Threads a task may use: ``OMP_NUM_THREADS``, which the runner sets from
-    ``--threads`` (default 1); None outside the runner when it is unset."""
-    value = os.environ.get("OMP_NUM_THREADS", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
-def check_device(device: str) -> None:
-    import torch
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("parameter 'device' is 'cuda' but torch sees no CUDA device; use device='cpu'")
-
-
-@contextlib.contextmanager
-def torch_session(seed: int, device: str = "cpu"):
-    """Seed torch, use deterministic algorithms and the task's thread count, and restore
-    the previous settings on exit.  On CPU the result is bitwise reproducible; on CUDA
-    determinism is requested with ``warn_only`` (some kernels have no deterministic
-    version), so GPU runs are seeded but not guaranteed bitwise identical."""
-    import torch
-    check_device(device)
-    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    wanted = task_threads()
-    for name in ("lightning.pytorch", "pytorch_lightning", "lightning"):  # no banners in task logs
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        if wanted:
-            torch.set_num_threads(wanted)
-        torch.use_deterministic_algorithms(True, warn_only=device != "cpu")
-        torch.manual_seed(int(seed))
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(det, warn_only=warn_only)
+def _entry_doc(cls) -> str:
+    """The entry's docstring (its method and paper) followed by what every darts entry
+    shares: the training parameters, its configurations, measured cost and GPU command."""
+    import textwrap
+    params = cls._declared_params()
+    training = {k: v for k, v in params.items() if k in TRAINING_PARAMS and k != "seed"}
+    cost = dict(cls.measured_cost)
+    runner = cost.pop("runner", None)
+    command = textwrap.wrap(cls.full_size_command(), 80, break_on_hyphens=False, break_long_words=False)
+    return cls.__doc__.rstrip() + _DOC.format(
+        fixed=f"Fixed darts arguments: ``{cls.darts_fixed!r}``.\n\n    " if cls.darts_fixed else "",
+        table="\n".join(f"    * ``{k}``: {d} (full size {f})" for k, (d, f, _) in params.items()
+                        if k not in TRAINING_PARAMS),
+        training=", ".join(f"{k}={d}" for k, (d, _, _) in training.items()),
+        full_training=", ".join(f"{k}={f}" for k, (_, f, _) in training.items()),
+        runner=f"; runner: {runner}" if runner else "", cls=cls.__name__, **cost,
+        command=" \\\n".join("        " + line for line in command))
 
 
 def _keep_best_callback():
@@ -119,9 +137,12 @@ class DartsTorchForecaster(DartsForecaster):
     """Base of the darts deep-learning entries.
 
     A subclass names its darts class (``darts_model``, plus fixed constructor arguments
-    in ``darts_fixed``), declares its architecture parameters under their darts names
-    in ``__init__`` next to the training parameters :data:`TRAINING_PARAMS`, and records
-    its full-size configuration in ``FULL_SIZE``.
+    in ``darts_fixed``), declares its architecture parameters under their darts names in
+    ``architecture`` as ``name: (default, full size, accepted values)`` (overrides of the
+    training parameters :data:`TRAINING` in ``training``), and records ``measured_cost``.
+    From these the class gets its ``__init__`` (an explicit signature, so ``get_params``
+    and ``clone`` work as for a hand-written one), ``_parameter_constraints``,
+    ``FULL_SIZE`` and the shared part of its docstring.
 
     Fitting z-scores each variable over the context, holds out its last ``val_length``
     samples (plus one input window) as a validation series for early stopping
@@ -142,14 +163,29 @@ class DartsTorchForecaster(DartsForecaster):
     darts_model: str = ""
     darts_fixed: dict = {}
     FULL_SIZE: dict = {}
+    architecture: dict = {}
+    training: dict = {}
+    measured_cost: dict = {}
 
     # plain scikit-learn parameters: no pass-through darts arguments
     get_params = Forecaster.get_params
     set_params = Forecaster.set_params
 
-    def __init__(self, **params):
-        for key, value in params.items():
-            setattr(self, key, value)
+    def __init_subclass__(cls, **kwargs):
+        if "architecture" in cls.__dict__:
+            params = cls._declared_params()
+            cls.__init__ = declared_init(cls, {k: d for k, (d, _, _) in params.items()})
+            cls._parameter_constraints = {k: accepted for k, (_, _, accepted) in params.items()}
+            cls.FULL_SIZE = {k: f for k, (_, f, _) in params.items() if k != "seed"}
+            cls.__doc__ = _entry_doc(cls)
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def _declared_params(cls) -> dict:
+        """``name: (default, full size, accepted values)``: architecture, then training."""
+        return {**cls.architecture, **{k: (*cls.training[k], v[2]) if k in cls.training else v for k, v in TRAINING.items()}}
+
+    def _after_init(self):
         # import darts and torch (seconds) here: the runner builds the forecaster once in
         # its worker host before forking a process per task, so tasks inherit them
         import pytorch_lightning  # noqa: F401
@@ -172,8 +208,9 @@ class DartsTorchForecaster(DartsForecaster):
         return getattr(darts.models, self.darts_model)
 
     def _window(self) -> int:
-        """Samples one training example reads before its targets."""
-        return int(self.input_chunk_length)
+        """Samples one training example reads before its targets (RNNModel trains on
+        sequences of ``training_length``, the others on input windows)."""
+        return int(getattr(self, "training_length", self.input_chunk_length))
 
     def _darts_kwargs(self) -> dict:
         params = self.get_params()

@@ -1,6 +1,8 @@
-"""Torch plumbing shared by the trained neural forecasters (neural ODE, AL-RNN, DeepONet):
-device choice, seeding and determinism, thread count, and a training loop with early
-stopping on a validation tail.
+"""Torch plumbing: device choice, seeding and determinism and thread count for every
+torch-based entry (the darts entries of :mod:`.deep` and the pretrained ones use
+:func:`torch_session`), and for the trained neural forecasters (neural ODE, AL-RNN,
+DeepONet) their base class :class:`TrainedTorchForecaster` with a training loop with
+early stopping on a validation tail.
 
 Importing this module does not import torch (each function does), so a forecaster file
 can take :data:`DEVICE_CONSTRAINT` from it at class creation without torch installed.
@@ -8,17 +10,28 @@ can take :data:`DEVICE_CONSTRAINT` from it at class creation without torch insta
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 import os
 
 import numpy as np
 
-from .constraints import Check
-from .preprocessing import inside
+from .constraints import Check, Interval
+from .contract import Forecaster
+from .declared import declared_init
+from .preprocessing import guard_box, inside, standardise
 
 #: The accepted values of a forecaster's ``device`` parameter.
 DEVICE_CONSTRAINT = [Check(lambda v: isinstance(v, str) and (v in ("cpu", "auto") or v.startswith("cuda")),
                            "'cpu', 'auto' or 'cuda[:N]'")]
+
+
+def task_threads() -> int | None:
+    """Threads a task may use: ``OMP_NUM_THREADS``, which the runner sets from
+    ``--threads`` (default 1); None outside the runner when it is unset."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def resolve_device(device: str):
@@ -32,19 +45,41 @@ def resolve_device(device: str):
     return torch.device(device)
 
 
-def configure(seed: int, device):
-    """Seed everything a fit draws from, make the kernels deterministic, and use the
-    runner's thread count (``OMP_NUM_THREADS``, set from ``--threads``; 1 if unset).
+def configure(seed: int, device, default_threads: int | None = 1):
+    """Seed torch, make the kernels deterministic, and use the runner's thread count
+    (``OMP_NUM_THREADS``, set from ``--threads``; ``default_threads`` if unset, None:
+    leave torch's own).  On CPU the result is bitwise reproducible; on a GPU determinism
+    is requested with ``warn_only`` (some kernels have no deterministic version), so GPU
+    runs are seeded but not guaranteed bitwise identical.
 
-    Returns a CPU generator for the fit's own draws (initial weights, batches), so a
-    fit does not depend on what ran before it in the process."""
+    Returns a CPU generator for a fit's own draws (initial weights, batches), so a fit
+    does not depend on what ran before it in the process."""
     import torch
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1") or 1)))
+    device = resolve_device(device) if isinstance(device, str) else device
+    threads = task_threads() or default_threads
+    if threads:
+        torch.set_num_threads(threads)
     if device.type == "cuda":  # cuBLAS needs this for deterministic matrix products
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
     torch.manual_seed(int(seed))  # the initial weights of torch.nn layers
     return torch.Generator().manual_seed(int(seed))
+
+
+@contextlib.contextmanager
+def torch_session(seed: int, device: str = "cpu", default_threads: int | None = None):
+    """:func:`configure` for the duration of a ``with`` block (which gets the generator),
+    restoring the previous thread count and determinism settings on exit."""
+    import torch
+    for name in ("lightning.pytorch", "pytorch_lightning", "lightning"):  # no banners in task logs
+        logging.getLogger(name).setLevel(logging.ERROR)
+    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    try:
+        yield configure(seed, device, default_threads)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(det, warn_only=warn_only)
 
 
 def as_tensor(x: np.ndarray, device):
@@ -118,3 +153,94 @@ def guard_path(path: np.ndarray, lo: np.ndarray, hi: np.ndarray):
             path[t:] = 0.0
             return path, t
     return path, None
+
+
+def random_starts(gen, high: int, count: int, device):
+    """``count`` start indices in ``[0, high)`` drawn from the fit's generator."""
+    import torch
+    return torch.randint(0, high, (count,), generator=gen).to(device)
+
+
+POSITIVE = [Interval(int, 1, None)]
+
+
+def training_parameters(*, batch: int, iterations: int, lr: float, eval_every: int, patience: int) -> dict:
+    """The parameters every :class:`TrainedTorchForecaster` has after its own, as
+    ``name: (default, accepted values)``; the validation tail, guard, seed and device
+    defaults are the same for all."""
+    return {
+        "batch": (batch, POSITIVE), "iterations": (iterations, POSITIVE),
+        "lr": (lr, [Interval(float, 0, None, closed="neither")]),
+        "valid_fraction": (0.2, [Interval(float, 0, 1, closed="neither")]), "valid_steps": (50, POSITIVE),
+        "eval_every": (eval_every, POSITIVE), "patience": (patience, POSITIVE),
+        "margin": (1.0, [Interval(float, 0, None, closed="right")]),
+        "seed": (0, [Interval(int, 0, None)]), "device": ("cpu", DEVICE_CONSTRAINT),
+    }
+
+
+class TrainedTorchForecaster(Forecaster):
+    """Base of the trained neural entries (family "physics", ``torch`` extra).
+
+    A subclass declares ``parameters`` as ``name: (default, accepted values)`` (its own,
+    then :func:`training_parameters`), from which it gets an ``__init__`` with an
+    explicit signature and ``_parameter_constraints``.  It implements
+    ``_setup(z, device, gen) -> (module, loss_fn, valid_fn)`` on the standardised
+    context, ``_keep(z)`` to move what the forecast needs to the CPU, and
+    ``_forecast(horizon)``, the standardised forecast as a tensor (under no_grad).
+
+    Fitting standardises the context, trains with :func:`train` under
+    :func:`torch_session` (the runner's threads, 1 if unset), and keeps the guard box of
+    the context widened by ``margin`` ranges; a forecast leaving it is replaced by the
+    context mean from that step on (:func:`guard_path`, ``diverged_at_``).
+
+    Parameters shared by the subclasses
+    -----------------------------------
+    iterations : int
+        Maximum training steps (Adam, learning rate ``lr`` cosine-annealed to ``lr/10``).
+    lr : float
+        Adam learning rate.
+    valid_fraction : float
+        Fraction of the context held out for early stopping.
+    valid_steps : int
+        Length of the free-running validation forecasts (samples).
+    eval_every, patience : int
+        Validate every ``eval_every`` steps; stop after ``patience`` validations
+        without improvement.
+    margin : float
+        Divergence guard, in context ranges beyond the context's bounding box.
+    seed : int
+        Seed of the initial weights and of the training draws.
+    device : str
+        ``"cpu"``, ``"cuda[:N]"`` or ``"auto"``.
+    """
+
+    version = "1"
+    family = "physics"
+    multivariate = True
+    extra = "torch"
+    param_grid = {}
+    parameters: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        if "parameters" in cls.__dict__:
+            cls.__init__ = declared_init(cls, {k: d for k, (d, _) in cls.parameters.items()})
+            cls._parameter_constraints = {k: accepted for k, (_, accepted) in cls.parameters.items()}
+        super().__init_subclass__(**kwargs)
+
+    def _fit(self, context, *, dt, info):
+        device = resolve_device(self.device)
+        with torch_session(self.seed, device, default_threads=1) as gen:
+            z, self.mu_, self.sd_ = standardise(context)
+            module, loss_fn, valid_fn = self._setup(z, device, gen)
+            self.training_ = train(module, loss_fn, valid_fn, iterations=int(self.iterations), lr=self.lr,
+                                   eval_every=int(self.eval_every), patience=int(self.patience))
+            module.cpu()  # forecasts (and pickles) on the CPU, where the result is compared
+            self._keep(z)
+        self.lo_, self.hi_ = guard_box(z, self.margin)
+
+    def _predict(self, horizon):
+        import torch
+        with torch_session(self.seed, "cpu", default_threads=1), torch.no_grad():
+            path = self._forecast(horizon)
+        out, self.diverged_at_ = guard_path(path.double().numpy(), self.lo_, self.hi_)
+        return out * self.sd_ + self.mu_
