@@ -90,7 +90,7 @@ def test_listed_with_declarations_and_the_cli_shows_them(capsys):
         assert "cost" in cls.__doc__.lower() and "grid" in cls.__doc__.lower()
         assert set(cls.param_grid) <= set(cls._param_names())  # no instance: the library may be missing
     from dysts_bench.cli import main
-    assert main(["forecasters"]) == 0
+    assert main(["forecasters", "--wide"]) == 0
     out = capsys.readouterr().out
     assert int(re.search(r"(\d+) forecasters", out).group(1)) >= 26
     for name in ENTRIES:

@@ -46,7 +46,7 @@ def test_discovered_as_builtins_with_cli_listing(capsys):
         assert set(grid) <= set(cls().get_params())
         assert name in F.available_forecasters()
     from dysts_bench.cli import main
-    assert main(["forecasters"]) == 0
+    assert main(["forecasters", "--wide"]) == 0
     out = capsys.readouterr().out
     for name, clsname in PHYSICS.items():
         assert f"builtin:{name}:{clsname}" in out

@@ -69,7 +69,7 @@ def test_discovered_as_builtins_in_the_physics_family(capsys):
         assert cls.extra == ("torch" if name in NEURAL else None)
     assert "torch_training" not in table  # the shared plumbing is not an entry
     from dysts_bench.cli import main
-    assert main(["forecasters"]) == 0
+    assert main(["forecasters", "--wide"]) == 0
     out = capsys.readouterr().out
     for name in ENTRIES:
         assert name in out
