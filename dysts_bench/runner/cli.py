@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import argparse
 import json
 import math
@@ -140,7 +142,6 @@ def cmd_run(args):
     except ForecasterSpecError as exc:
         raise ForecasterSpecError(_one_line(str(exc))) from None
     except KeyboardInterrupt:  # Ctrl-C: workers are stopped, finished tasks are already on disk
-        import sys
         print(f"\ninterrupted: finished tasks are kept in {out}; run the same command again "
               "to resume", file=sys.stderr)
         return 130
