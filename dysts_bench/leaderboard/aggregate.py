@@ -642,7 +642,7 @@ def summarize_tracks(frame: pd.DataFrame, tracks=None, **kwargs) -> list[Section
             continue
         rows = frame[frame["evaluation"] == track]
         # the baseline's label may differ by track: a verified run carries a mark
-        args = {**kwargs, "baseline": resolve_label(rows, kwargs.get("baseline"))}
+        args = {**kwargs, "baseline": resolve_label(rows, kwargs.get("baseline", "naive"))}
         try:
             board = summarize(frame, evaluation=track, **args)
         except ValueError as exc:  # e.g. no system of the track in scope

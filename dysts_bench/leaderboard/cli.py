@@ -83,8 +83,9 @@ def _sections(frame, args, kwargs, link_dir):
         boards = [s.board for s in sections if s.board is not None]
         if args.format in ("terminal", "all") or not boards:
             return 0
-        if len(boards) > 1 and args.format != "markdown":
-            raise ValueError(f"printing {args.format} shows one track: give --track, or --out DIR")
+        if len(boards) > 1 and args.format != "markdown":  # one CSV table or HTML page: canonical
+            boards = [s.board for s in sections if s.board is not None and s.track == "canonical"][:1] or boards[:1]
+            print(f"dysts-bench: printing the {boards[0].evaluation} track (--track picks another)", file=sys.stderr)
         sys.stdout.write("\n".join(_renderer(args.format)(b) for b in boards))
         return 0
     _report(write_sections(sections, args.out, _file_formats(args), results_dir=link_dir,
