@@ -48,6 +48,8 @@ def test_readme_commands_run_as_written(tmp_path):
     (bin_dir / "python").symlink_to(sys.executable)
     work = tmp_path / "work"
     work.mkdir()
+    # the commands are typed at the repository root: its results are there (read only here)
+    (work / "leaderboard").symlink_to(ROOT / "leaderboard")
     env = {k: v for k, v in os.environ.items() if k not in ("DYSTS_BENCH_RESULTS_DIR", "XDG_DATA_HOME")}
     env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", HOME=str(tmp_path / "home"),
                PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1",
