@@ -56,6 +56,9 @@ from ..metrics import horizon_lengths
 from ..schema import SCORED
 from .load import RUN_COLUMNS, horizon_columns, resolve_label
 
+#: The forecaster that skill is measured against unless another is named.
+DEFAULT_BASELINE = "naive"
+
 TASK = ["system", "series"]
 #: Per-task facts copied to the rows of missing records from another forecaster's record.
 TASK_INFO = ["evaluation", "dt", "maximum_lyapunov", "horizon_steps"]
@@ -224,7 +227,7 @@ def median_over_tasks(matrix: pd.DataFrame, q: float = 0.5) -> pd.Series:
     return pd.Series(out, dtype=float)
 
 
-def skill_matrix(errors: pd.DataFrame, baseline: str = "naive") -> pd.DataFrame:
+def skill_matrix(errors: pd.DataFrame, baseline: str = DEFAULT_BASELINE) -> pd.DataFrame:
     """Per task, the skill of every forecaster relative to ``baseline``: ``1 - e / e_baseline``.
 
     1 is a perfect forecast, 0 is as good as the baseline, negative is worse. A failed
@@ -306,7 +309,7 @@ def bootstrap_ci(values, groups, *, statistic=None, n_boot: int = 2000, level: f
     return estimate, low, high
 
 
-def skill_table(errors: pd.DataFrame, baseline: str = "naive", *, n_boot: int = 2000, level: float = 0.95,
+def skill_table(errors: pd.DataFrame, baseline: str = DEFAULT_BASELINE, *, n_boot: int = 2000, level: float = 0.95,
                 seed: int = 0) -> pd.DataFrame:
     """Median skill over tasks (:func:`skill_matrix`) with a bootstrap CI resampling systems.
 
@@ -463,7 +466,7 @@ class Leaderboard:
     other_labels: dict = dataclasses.field(default_factory=dict)
 
 
-def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: str | None = "naive",
+def summarize(frame: pd.DataFrame, *, evaluation: str = "canonical", baseline: str | None = DEFAULT_BASELINE,
               n_boot: int = 2000, level: float = 0.95, seed: int = 0, quantiles=(0.25, 0.5, 0.75),
               messages=None, scope: str = "chaotic") -> Leaderboard:
     """All aggregates of one evaluation of the task frame (see the module docstring).
@@ -642,7 +645,7 @@ def summarize_tracks(frame: pd.DataFrame, tracks=None, **kwargs) -> list[Section
             continue
         rows = frame[frame["evaluation"] == track]
         # the baseline's label may differ by track: a verified run carries a mark
-        args = {**kwargs, "baseline": resolve_label(rows, kwargs.get("baseline", "naive"))}
+        args = {**kwargs, "baseline": resolve_label(rows, kwargs.get("baseline", DEFAULT_BASELINE))}
         try:
             board = summarize(frame, evaluation=track, **args)
         except ValueError as exc:  # e.g. no system of the track in scope
